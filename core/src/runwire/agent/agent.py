@@ -1,0 +1,319 @@
+"""``Agent``: configuration plus ``run`` / ``arun`` / ``continue_run`` / ``cancel_run``.
+
+An Agent holds no run state: one instance serves any number of concurrent runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Coroutine,
+    Iterable,
+    Literal,
+    Optional,
+    Sequence,
+    Union,
+    overload,
+)
+
+from runwire.exceptions import RunFailedError
+from runwire.media import Audio, File, Image, Video
+from runwire.run.events import RunEvent, RunOutputEvent
+from runwire.run.output import RunOutput, RunStatus
+
+if TYPE_CHECKING:
+    from runwire.models.base import Model
+    from runwire.run.context import RunContext
+    from runwire.run.stream import AsyncRunStream, RunStream
+    from runwire.sinks.base import EventSink
+    from runwire.tools.function import Function
+
+DEFAULT_EVENTS_TO_SKIP = frozenset({RunEvent.run_content.value})
+
+
+class Agent:
+    """An agent: a model, instructions and tools.
+
+    ``model`` is a Model object or a string ``"provider:model-id"`` (e.g.
+    ``"llamacpp:gemma-3-270m"``, ``"litellm:openai/gpt-5-mini"``); None uses the
+    embedded default model when a provider plugin offers one.
+    """
+
+    def __init__(
+        self,
+        model: Union["Model", str, None] = None,
+        *,
+        name: Optional[str] = None,
+        id: Optional[str] = None,
+        description: Optional[str] = None,
+        instructions: Union[str, Sequence[str], None] = None,
+        expected_output: Optional[str] = None,
+        system_message: Optional[str] = None,
+        markdown: bool = False,
+        tools: Optional[Sequence[Any]] = None,
+        output_schema: Any = None,
+        stream: bool = False,
+        stream_events: bool = False,
+        stream_intermediate_steps: Optional[bool] = None,
+        store_events: bool = False,
+        events_to_skip: Optional[Iterable[Union[RunEvent, str]]] = None,
+        tool_call_limit: Optional[int] = None,
+        max_turns: int = 25,
+        sinks: Optional[Sequence[Union["EventSink", str]]] = None,
+        user_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        session_state: Optional[dict[str, Any]] = None,
+    ) -> None:
+        if max_turns < 1:
+            raise ValueError(f"max_turns must be at least 1, got {max_turns}")
+        if tool_call_limit is not None and tool_call_limit < 0:
+            raise ValueError(f"tool_call_limit must be 0 or more, got {tool_call_limit}")
+        self.model = model
+        self.name = name
+        self._id = id
+        self.description = description
+        self.instructions = instructions
+        self.expected_output = expected_output
+        self.system_message = system_message
+        self.markdown = markdown
+        self.tools = list(tools) if tools else []
+        self.output_schema = output_schema
+        self.stream = stream
+        self.stream_events = stream_events if stream_intermediate_steps is None else stream_intermediate_steps
+        self.store_events = store_events
+        self.events_to_skip = (
+            DEFAULT_EVENTS_TO_SKIP if events_to_skip is None else frozenset(str(e) for e in events_to_skip)
+        )
+        self.tool_call_limit = tool_call_limit
+        self.max_turns = max_turns
+        self.sinks = sinks
+        self.user_id = user_id
+        self.session_id = session_id
+        self.session_state = session_state
+        self._model: Optional["Model"] = None
+        self._functions: Optional[dict[str, "Function"]] = None
+
+    # -- configuration resolved on first use -------------------------------
+    @property
+    def id(self) -> str:
+        """The agent's id: given, or derived from its name, or a random one kept for its lifetime."""
+        if self._id is None:
+            self._id = str(uuid.uuid5(uuid.NAMESPACE_DNS, self.name)) if self.name else str(uuid.uuid4())
+        return self._id
+
+    @property
+    def agent_id(self) -> str:
+        return self.id
+
+    def get_model(self) -> "Model":
+        """The resolved Model (model strings are looked up in the plugin registry once)."""
+        if self._model is None:
+            from runwire.models.resolve import resolve_model
+
+            self._model = resolve_model(self.model)
+        return self._model
+
+    def get_functions(self) -> dict[str, "Function"]:
+        """The agent's tools by name (names are looked up in the plugin registry once)."""
+        if self._functions is None:
+            from runwire.tools.function import as_function
+
+            functions: dict[str, Function] = {}
+            for item in self.tools:
+                if isinstance(item, str):
+                    from runwire.plugins import get_registry
+
+                    registered = get_registry().tools.get(item)
+                    if registered is None:
+                        known = ", ".join(sorted(get_registry().tools)) or "none"
+                        raise LookupError(f"no tool named {item!r} is registered (registered tools: {known})")
+                    fn = registered
+                else:
+                    fn = as_function(item)
+                if fn.name in functions:
+                    raise ValueError(f"two tools are named {fn.name!r}; give one of them another name with @tool(name=...)")
+                functions[fn.name] = fn
+            self._functions = functions
+        return self._functions
+
+    # -- building a run -----------------------------------------------------
+    def _context(
+        self,
+        input: Any,
+        *,
+        user_id: Optional[str],
+        session_id: Optional[str],
+        session_state: Optional[dict[str, Any]],
+        run_id: Optional[str],
+        images: Optional[Sequence[Image]],
+        audio: Optional[Sequence[Audio]],
+        videos: Optional[Sequence[Video]],
+        files: Optional[Sequence[File]],
+        store_events: Optional[bool],
+    ) -> "RunContext":
+        from runwire.agent.prompt import system_message
+        from runwire.run.context import RunContext
+        from runwire.run.input import input_to_messages
+
+        model = self.get_model()
+        messages = input_to_messages(input, images=images, audio=audio, videos=videos, files=files)
+        system = system_message(self)
+        if system is not None:
+            messages.insert(0, system)
+        output = RunOutput(
+            run_id=run_id or str(uuid.uuid4()),
+            agent_id=self.id,
+            agent_name=self.name,
+            session_id=session_id or self.session_id or str(uuid.uuid4()),
+            user_id=user_id or self.user_id,
+            model=model.id,
+            model_provider=model.provider,
+            messages=messages,
+            input=input,
+            images=list(images) if images else None,
+            audio=list(audio) if audio else None,
+            videos=list(videos) if videos else None,
+            files=list(files) if files else None,
+        )
+        state = session_state if session_state is not None else dict(self.session_state or {})
+        return RunContext(
+            self,
+            output,
+            model,
+            messages,
+            self.get_functions(),
+            store_events=self.store_events if store_events is None else store_events,
+            events_to_skip=self.events_to_skip,
+            session_state=state,
+            max_turns=self.max_turns,
+            tool_call_limit=self.tool_call_limit,
+        )
+
+    def _events(self, ctx: "RunContext", continued: bool = False) -> AsyncIterator[RunOutputEvent]:
+        from runwire.run.loop import run_loop
+
+        events = run_loop(ctx, continued=continued)
+        sinks = self._sinks()
+        if sinks:
+            from runwire.sinks.dispatch import with_sinks
+
+            events = with_sinks(events, sinks)
+        return events
+
+    def _sinks(self) -> list["EventSink"]:
+        from runwire.sinks.dispatch import default_sinks, resolve_sink
+
+        own = [resolve_sink(s) for s in self.sinks] if self.sinks else []
+        return own + default_sinks()
+
+    # -- running ---------------------------------------------------------------
+    @overload
+    def run(self, input: Any, *, stream: Literal[False] = False, **kwargs: Any) -> RunOutput: ...
+
+    @overload
+    def run(self, input: Any, *, stream: Literal[True], **kwargs: Any) -> "RunStream": ...
+
+    def run(
+        self,
+        input: Any,
+        *,
+        stream: Optional[bool] = None,
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+        user_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        session_state: Optional[dict[str, Any]] = None,
+        run_id: Optional[str] = None,
+        images: Optional[Sequence[Image]] = None,
+        audio: Optional[Sequence[Audio]] = None,
+        videos: Optional[Sequence[Video]] = None,
+        files: Optional[Sequence[File]] = None,
+        store_events: Optional[bool] = None,
+    ) -> Union[RunOutput, "RunStream"]:
+        """Run the agent on ``input``; a RunOutput, or with ``stream=True`` an iterator of events.
+
+        Streaming alone yields RunContent, custom events and the control events
+        (RunPaused, RunError, RunCancelled); ``stream_events=True`` (or its older
+        name ``stream_intermediate_steps``) yields every event.
+        """
+        from runwire.run.sync_bridge import get_runner
+
+        runner = get_runner()
+        ctx = self._context(
+            input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,
+            images=images, audio=audio, videos=videos, files=files, store_events=store_events,
+        )
+        if self.stream if stream is None else stream:
+            from runwire.run.stream import RunStream
+
+            return RunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps), runner)
+        return runner(self._drain(ctx))
+
+    @overload
+    def arun(self, input: Any, *, stream: Literal[False] = False, **kwargs: Any) -> Coroutine[Any, Any, RunOutput]: ...
+
+    @overload
+    def arun(self, input: Any, *, stream: Literal[True], **kwargs: Any) -> "AsyncRunStream": ...
+
+    def arun(
+        self,
+        input: Any,
+        *,
+        stream: Optional[bool] = None,
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+        user_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        session_state: Optional[dict[str, Any]] = None,
+        run_id: Optional[str] = None,
+        images: Optional[Sequence[Image]] = None,
+        audio: Optional[Sequence[Audio]] = None,
+        videos: Optional[Sequence[Video]] = None,
+        files: Optional[Sequence[File]] = None,
+        store_events: Optional[bool] = None,
+    ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]:
+        """Async :meth:`run`: ``await agent.arun(...)``, or ``async for event in agent.arun(..., stream=True)``."""
+        ctx = self._context(
+            input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,
+            images=images, audio=audio, videos=videos, files=files, store_events=store_events,
+        )
+        if self.stream if stream is None else stream:
+            from runwire.run.stream import AsyncRunStream
+
+            return AsyncRunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps))
+        return self._drain(ctx)
+
+    def _all_events(self, stream_events: Optional[bool], stream_intermediate_steps: Optional[bool]) -> bool:
+        if stream_events is not None:
+            return stream_events
+        if stream_intermediate_steps is not None:
+            return stream_intermediate_steps
+        return self.stream_events
+
+    async def _drain(self, ctx: "RunContext", continued: bool = False) -> RunOutput:
+        async for _ in self._events(ctx, continued):
+            pass
+        output = ctx.output
+        if output.status == RunStatus.error:
+            raise RunFailedError(
+                f"the run failed: {output.error_type}: {output.error}", output, output.error_type
+            ) from ctx.error
+        return output
+
+    # -- cancelling -----------------------------------------------------------
+    @staticmethod
+    def cancel_run(run_id: str, reason: Optional[str] = None) -> bool:
+        """Ask the run ``run_id`` to stop; it ends with RunCancelled. False if it is not running."""
+        from runwire.run.cancel import cancel_run
+
+        return cancel_run(run_id, reason)
+
+    @staticmethod
+    async def acancel_run(run_id: str, reason: Optional[str] = None) -> bool:
+        return Agent.cancel_run(run_id, reason)
+
+    def __repr__(self) -> str:
+        return f"Agent(name={self.name!r}, model={self.model!r})"

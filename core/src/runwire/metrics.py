@@ -1,0 +1,91 @@
+"""Token and timing metrics, per model call and summed per run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from runwire._codec import dataclass_from_dict, dataclass_to_dict
+
+_SUMMED = (
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "reasoning_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+)
+
+
+@dataclass
+class Usage:
+    """Token usage reported by a provider for one model call."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        if not self.total_tokens:
+            self.total_tokens = self.input_tokens + self.output_tokens
+
+
+@dataclass
+class Metrics:
+    """Metrics of a model call, or of a whole run (the sum of its calls).
+
+    Times are seconds. ``time_to_first_token`` is measured from the start of the
+    run (or call) to the first content or reasoning token. ``details`` keeps the
+    per-call metrics by kind of model ("model", "parser_model", ...).
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost: Optional[float] = None
+    time_to_first_token: Optional[float] = None
+    duration: Optional[float] = None
+    model_calls: int = 0
+    details: Optional[dict[str, list["Metrics"]]] = None
+    provider_metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens_per_second(self) -> Optional[float]:
+        """Output tokens per second of generation (after the first token)."""
+        if not self.output_tokens or self.duration is None:
+            return None
+        gen = self.duration - (self.time_to_first_token or 0.0)
+        return self.output_tokens / gen if gen > 0 else None
+
+    def add_usage(self, usage: Usage) -> None:
+        for name in _SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(usage, name))
+        if usage.cost is not None:
+            self.cost = (self.cost or 0.0) + usage.cost
+
+    def add_call(self, kind: str, call: "Metrics") -> None:
+        """Fold one model call's metrics into this run's totals."""
+        for name in _SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(call, name))
+        if call.cost is not None:
+            self.cost = (self.cost or 0.0) + call.cost
+        self.model_calls += 1
+        if self.details is None:
+            self.details = {}
+        self.details.setdefault(kind, []).append(call)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclass_to_dict(self)
+        data["tokens_per_second"] = self.tokens_per_second
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Metrics":
+        return dataclass_from_dict(cls, data)

@@ -1,0 +1,1 @@
+"""Runs: events, outputs and the loop that produces them."""

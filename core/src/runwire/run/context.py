@@ -1,0 +1,81 @@
+"""``RunContext``: the state of one run (nothing of it lives on the Agent)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Optional
+
+from runwire.models.message import Message
+from runwire.run.events import RunOutputEvent
+from runwire.run.output import RunOutput
+
+if TYPE_CHECKING:
+    from runwire.agent.agent import Agent
+    from runwire.models.base import Model
+    from runwire.tools.function import Function
+
+
+class RunContext:
+    """One run's state: its output, messages, tools and cancellation flag.
+
+    Tools may take a ``run_context`` parameter to read it (``run_id``,
+    ``session_id``, ``user_id``, ``session_state``).
+    """
+
+    def __init__(
+        self,
+        agent: "Agent",
+        output: RunOutput,
+        model: "Model",
+        messages: list[Message],
+        functions: dict[str, "Function"],
+        *,
+        store_events: bool,
+        events_to_skip: frozenset[str],
+        session_state: Optional[dict[str, Any]] = None,
+        max_turns: int,
+        tool_call_limit: Optional[int],
+    ) -> None:
+        self.agent = agent
+        self.output = output
+        self.model = model
+        self.messages = messages
+        self.functions = functions
+        self.run_id = output.run_id
+        self.session_id = output.session_id
+        self.user_id = output.user_id
+        self.agent_id = output.agent_id
+        self.agent_name = output.agent_name
+        self.store_events = store_events
+        self.events_to_skip = events_to_skip
+        self.session_state = session_state if session_state is not None else {}
+        self.max_turns = max_turns
+        self.tool_call_limit = tool_call_limit
+        self.tool_calls_made = 0
+        self.started = time.perf_counter()
+        self.first_token_at: Optional[float] = None
+        self.cancel_reason: Optional[str] = None
+        self.error: Optional[BaseException] = None
+        self.tool_specs = [fn.spec() for fn in functions.values()]
+        self.last_parsed: Any = None
+        self.stop_after_tools = False
+        if store_events and output.events is None:
+            output.events = []
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.cancel_reason is not None
+
+    def request_cancel(self, reason: str = "cancelled by the user") -> None:
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
+
+    def stamp(self, event: RunOutputEvent) -> RunOutputEvent:
+        """Fill in the run's ids and keep the event on the output when store_events asks for it."""
+        event.run_id = self.run_id
+        event.session_id = self.session_id
+        event.agent_id = self.agent_id
+        event.agent_name = self.agent_name
+        if self.store_events and event.event not in self.events_to_skip:
+            self.output.events.append(event)  # type: ignore[union-attr]
+        return event

@@ -1,0 +1,328 @@
+"""The event taxonomy: every event a run can emit.
+
+Events are dataclasses. Each carries ``event`` (its name, e.g. "RunContent"),
+``created_at``, ``run_id``, ``session_id``, ``agent_id`` and ``agent_name``.
+Subclass :class:`CustomEvent` with ``@dataclass`` for events of your own; every
+subclass registers itself by name so it round-trips through
+``to_dict()`` / ``from_dict()``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar, Optional
+
+from runwire._codec import dataclass_from_dict, dataclass_to_dict
+from runwire.metrics import Metrics
+from runwire.run.tool_execution import ToolExecution
+
+
+class RunEvent(str, Enum):
+    """Names of the events a run emits (``event.event`` equals one of these values)."""
+
+    run_started = "RunStarted"
+    run_content = "RunContent"
+    run_content_completed = "RunContentCompleted"
+    run_intermediate_content = "RunIntermediateContent"
+    run_completed = "RunCompleted"
+    run_error = "RunError"
+    run_cancelled = "RunCancelled"
+    run_paused = "RunPaused"
+    run_continued = "RunContinued"
+    model_request_started = "ModelRequestStarted"
+    model_request_completed = "ModelRequestCompleted"
+    tool_call_started = "ToolCallStarted"
+    tool_call_completed = "ToolCallCompleted"
+    tool_call_error = "ToolCallError"
+    reasoning_started = "ReasoningStarted"
+    reasoning_step = "ReasoningStep"
+    reasoning_content_delta = "ReasoningContentDelta"
+    reasoning_completed = "ReasoningCompleted"
+    memory_update_started = "MemoryUpdateStarted"
+    memory_update_completed = "MemoryUpdateCompleted"
+    parser_model_response_started = "ParserModelResponseStarted"
+    parser_model_response_completed = "ParserModelResponseCompleted"
+    output_model_response_started = "OutputModelResponseStarted"
+    output_model_response_completed = "OutputModelResponseCompleted"
+    custom_event = "CustomEvent"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_BY_EVENT: dict[str, type["RunOutputEvent"]] = {}
+_BY_CLASS: dict[str, type["RunOutputEvent"]] = {}
+
+
+@dataclass(eq=False)
+class RunOutputEvent:
+    """Base class of every event yielded by ``Agent.run(stream=True)``."""
+
+    event: str = ""
+    created_at: float = field(default_factory=time.time)
+    run_id: Optional[str] = None
+    session_id: Optional[str] = None
+    agent_id: Optional[str] = None
+    agent_name: Optional[str] = None
+
+    event_name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_event_type(cls)
+
+    def __post_init__(self) -> None:
+        if not self.event:
+            self.event = type(self).event_name
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.to_dict() == other.to_dict()  # type: ignore[union-attr]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclass_to_dict(self)
+        if _BY_EVENT.get(self.event) is not type(self):
+            data["event_class"] = type(self).__name__
+        return data
+
+    def to_json(self, indent: Optional[int] = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=str)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunOutputEvent":
+        return run_output_event_from_dict(data)
+
+
+def register_event_type(cls: type[RunOutputEvent], *, replace: bool = False) -> None:
+    """Make ``cls`` rebuildable by name through :func:`run_output_event_from_dict`."""
+    name = cls.__name__
+    known = _BY_CLASS.get(name)
+    if known is not None and known is not cls and not replace:
+        if f"{known.__module__}.{known.__qualname__}" != f"{cls.__module__}.{cls.__qualname__}":
+            warnings.warn(
+                f"runwire: event class {name!r} from {cls.__module__} replaces the one from "
+                f"{known.__module__}; give one of them another name to keep both",
+                stacklevel=3,
+            )
+    _BY_CLASS[name] = cls
+    if cls.event_name and (cls.event_name not in _BY_EVENT or not issubclass(cls, CustomEvent)):
+        _BY_EVENT.setdefault(cls.event_name, cls)
+
+
+def run_output_event_from_dict(data: dict[str, Any]) -> RunOutputEvent:
+    """Rebuild any event (custom ones included) from its ``to_dict()`` form."""
+    if not isinstance(data, dict) or "event" not in data:
+        raise ValueError("an event dict needs an 'event' key, e.g. {'event': 'RunContent', ...}")
+    class_name = data.get("event_class")
+    cls = _BY_CLASS.get(class_name) if class_name else _BY_EVENT.get(data["event"])
+    if cls is None:
+        cls = CustomEvent if class_name else RunOutputEvent
+    event = dataclass_from_dict(cls, data)
+    # Fields of an event class this process does not know are kept as attributes.
+    known = set(data) - {"event_class"}
+    for key in known:
+        if not hasattr(event, key):
+            setattr(event, key, data[key])
+    return event
+
+
+def event_types() -> dict[str, type[RunOutputEvent]]:
+    """Every registered event class, by class name."""
+    return dict(_BY_CLASS)
+
+
+@dataclass(eq=False)
+class RunStartedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "RunStarted"
+    model: Optional[str] = None
+    model_provider: Optional[str] = None
+
+
+@dataclass(eq=False)
+class RunContentEvent(RunOutputEvent):
+    """A chunk of the model's answer (or the whole parsed answer for structured output)."""
+
+    event_name: ClassVar[str] = "RunContent"
+    content: Any = None
+    content_type: str = "str"
+    reasoning_content: Optional[str] = None
+
+
+@dataclass(eq=False)
+class RunContentCompletedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "RunContentCompleted"
+
+
+@dataclass(eq=False)
+class RunIntermediateContentEvent(RunOutputEvent):
+    """The main model's text when an ``output_model`` writes the final answer."""
+
+    event_name: ClassVar[str] = "RunIntermediateContent"
+    content: Any = None
+    content_type: str = "str"
+
+
+@dataclass(eq=False)
+class RunCompletedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "RunCompleted"
+    content: Any = None
+    content_type: str = "str"
+    reasoning_content: Optional[str] = None
+    metrics: Optional[Metrics] = None
+
+
+@dataclass(eq=False)
+class RunErrorEvent(RunOutputEvent):
+    """The run failed: ``content`` is the message, ``error_type`` the exception's class."""
+
+    event_name: ClassVar[str] = "RunError"
+    content: Optional[str] = None
+    error_type: Optional[str] = None
+
+
+@dataclass(eq=False)
+class RunCancelledEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "RunCancelled"
+    reason: Optional[str] = None
+
+
+@dataclass(eq=False)
+class RunPausedEvent(RunOutputEvent):
+    """The run waits for a human: ``tools`` are the calls that need an answer."""
+
+    event_name: ClassVar[str] = "RunPaused"
+    tools: Optional[list[ToolExecution]] = None
+
+
+@dataclass(eq=False)
+class RunContinuedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "RunContinued"
+
+
+@dataclass(eq=False)
+class ModelRequestStartedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "ModelRequestStarted"
+    model: Optional[str] = None
+    model_provider: Optional[str] = None
+
+
+@dataclass(eq=False)
+class ModelRequestCompletedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "ModelRequestCompleted"
+    model: Optional[str] = None
+    model_provider: Optional[str] = None
+    metrics: Optional[Metrics] = None
+
+
+@dataclass(eq=False)
+class ToolCallStartedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "ToolCallStarted"
+    tool: Optional[ToolExecution] = None
+
+
+@dataclass(eq=False)
+class ToolCallCompletedEvent(RunOutputEvent):
+    """A tool call finished: ``content`` is the result the model sees."""
+
+    event_name: ClassVar[str] = "ToolCallCompleted"
+    tool: Optional[ToolExecution] = None
+    content: Any = None
+
+
+@dataclass(eq=False)
+class ToolCallErrorEvent(RunOutputEvent):
+    """A tool call failed; the model is told ``error`` and the run goes on."""
+
+    event_name: ClassVar[str] = "ToolCallError"
+    tool: Optional[ToolExecution] = None
+    error: Optional[str] = None
+
+
+@dataclass(eq=False)
+class ReasoningStartedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "ReasoningStarted"
+
+
+@dataclass(eq=False)
+class ReasoningStepEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "ReasoningStep"
+    content: Any = None
+    content_type: str = "str"
+    reasoning_content: Optional[str] = None
+
+
+@dataclass(eq=False)
+class ReasoningContentDeltaEvent(RunOutputEvent):
+    """A chunk of native reasoning text streamed by the provider."""
+
+    event_name: ClassVar[str] = "ReasoningContentDelta"
+    reasoning_content: Optional[str] = None
+
+
+@dataclass(eq=False)
+class ReasoningCompletedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "ReasoningCompleted"
+    content: Any = None
+    content_type: str = "str"
+
+
+@dataclass(eq=False)
+class MemoryUpdateStartedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "MemoryUpdateStarted"
+
+
+@dataclass(eq=False)
+class MemoryUpdateCompletedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "MemoryUpdateCompleted"
+    memories: Optional[list[Any]] = None
+
+
+@dataclass(eq=False)
+class ParserModelResponseStartedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "ParserModelResponseStarted"
+
+
+@dataclass(eq=False)
+class ParserModelResponseCompletedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "ParserModelResponseCompleted"
+
+
+@dataclass(eq=False)
+class OutputModelResponseStartedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "OutputModelResponseStarted"
+
+
+@dataclass(eq=False)
+class OutputModelResponseCompletedEvent(RunOutputEvent):
+    event_name: ClassVar[str] = "OutputModelResponseCompleted"
+
+
+@dataclass(eq=False)
+class CustomEvent(RunOutputEvent):
+    """Base for your own events; yield instances from a tool.
+
+    ``tool_call_id`` is filled in with the call that yielded the event.
+    """
+
+    event_name: ClassVar[str] = "CustomEvent"
+    tool_call_id: Optional[str] = None
+
+
+# Events a plain ``stream=True`` yields; ``stream_events=True`` yields them all.
+ALWAYS_STREAMED: frozenset[str] = frozenset(
+    {
+        RunEvent.run_content.value,
+        RunEvent.custom_event.value,
+        RunEvent.run_paused.value,
+        RunEvent.run_error.value,
+        RunEvent.run_cancelled.value,
+    }
+)
+
+__all__ = sorted(
+    {name for name, obj in list(globals().items()) if isinstance(obj, type) and issubclass(obj, RunOutputEvent)}
+    | {"ALWAYS_STREAMED", "RunEvent", "event_types", "register_event_type", "run_output_event_from_dict"}
+)

@@ -1,0 +1,64 @@
+"""Turn a run's input (str, list, dict, Message, pydantic model, messages) into messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional, Sequence
+
+from runwire.media import Audio, File, Image, Video
+from runwire.models.message import Message
+
+ACCEPTED = "a str, a list (of messages or content parts), a dict, a Message, a pydantic model or a list of Messages"
+
+
+def _is_message_like(item: Any) -> bool:
+    return isinstance(item, Message) or (isinstance(item, dict) and "role" in item)
+
+
+def _to_message(item: Any) -> Message:
+    if isinstance(item, Message):
+        return item
+    try:
+        return Message.from_dict(item)
+    except TypeError as exc:
+        raise TypeError(f"a message dict needs 'role' and may have 'content', 'name', ...: {exc}") from None
+
+
+def input_to_messages(
+    value: Any,
+    *,
+    images: Optional[Sequence[Image]] = None,
+    audio: Optional[Sequence[Audio]] = None,
+    videos: Optional[Sequence[Video]] = None,
+    files: Optional[Sequence[File]] = None,
+) -> list[Message]:
+    """The messages a run's input becomes; media go on the last user message."""
+    if isinstance(value, str):
+        messages = [Message(role="user", content=value)]
+    elif isinstance(value, Message):
+        messages = [value]
+    elif isinstance(value, dict):
+        messages = [_to_message(value)] if "role" in value else [Message(role="user", content=json.dumps(value, default=str))]
+    elif isinstance(value, (list, tuple)):
+        if value and all(_is_message_like(item) for item in value):
+            messages = [_to_message(item) for item in value]
+        else:
+            parts = [{"type": "text", "text": p} if isinstance(p, str) else p for p in value]
+            if not all(isinstance(p, dict) for p in parts):
+                raise TypeError(f"a list input holds messages or content parts (str or dict), got {value!r}")
+            messages = [Message(role="user", content=parts)]
+    elif hasattr(value, "model_dump_json") and hasattr(type(value), "model_fields"):
+        messages = [Message(role="user", content=value.model_dump_json())]
+    else:
+        raise TypeError(f"run input must be {ACCEPTED}; got {type(value).__name__}")
+    if images or audio or videos or files:
+        users = [m for m in messages if m.role == "user"]
+        if not users:
+            messages.append(Message(role="user", content=""))
+            users = messages[-1:]
+        target = users[-1]
+        target.images = [*(target.images or []), *(images or [])] or None
+        target.audio = [*(target.audio or []), *(audio or [])] or None
+        target.videos = [*(target.videos or []), *(videos or [])] or None
+        target.files = [*(target.files or []), *(files or [])] or None
+    return messages

@@ -1,0 +1,222 @@
+"""The run loop: the one async generator behind run(), arun(), streaming or not.
+
+RunStarted → model request → content / tool calls → tools (pause for humans)
+→ repeat until an answer → (structured output) → RunCompleted. Errors end in
+RunError, cancellation in RunCancelled; nothing is emitted after either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, AsyncIterator
+
+from runwire.exceptions import RunCancelledError, RunLimitError
+from runwire.metrics import Metrics
+from runwire.models.base import ModelRequest
+from runwire.models.message import Message, ToolCall
+from runwire.run.cancel import register_run, unregister_run
+from runwire.run.context import RunContext
+from runwire.run.events import (
+    ModelRequestCompletedEvent,
+    ModelRequestStartedEvent,
+    ReasoningContentDeltaEvent,
+    RunCancelledEvent,
+    RunCompletedEvent,
+    RunContentCompletedEvent,
+    RunContentEvent,
+    RunContinuedEvent,
+    RunErrorEvent,
+    RunOutputEvent,
+    RunPausedEvent,
+    RunStartedEvent,
+)
+from runwire.run.output import RunStatus
+from runwire.run.structured import parse_structured
+from runwire.run.tool_execution import ToolExecution
+from runwire.run.tool_runner import new_execution, run_tool_calls
+
+
+def _check_cancel(ctx: RunContext) -> None:
+    if ctx.cancel_reason is not None:
+        raise RunCancelledError(ctx.cancel_reason)
+
+
+async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator[RunOutputEvent]:
+    """Run to the end, yielding every event. Never raises for a run failure: it ends in RunError."""
+    out = ctx.output
+    out.status = RunStatus.running
+    register_run(ctx)
+    try:
+        if continued:
+            yield ctx.stamp(RunContinuedEvent())
+            pending = [te for te in out.tools if te.status == "paused"]
+            async for event in _tools_turn(ctx, pending):
+                yield event
+            if out.status == RunStatus.paused:
+                return
+        else:
+            yield ctx.stamp(RunStartedEvent(model=ctx.model.id, model_provider=ctx.model.provider))
+        content_parts: list[str] = [out.content] if continued and isinstance(out.content, str) and out.content else []
+        parsed: Any = None
+        turns = 0
+        while True:
+            _check_cancel(ctx)
+            turns += 1
+            if turns > ctx.max_turns:
+                raise RunLimitError(
+                    f"the run made {ctx.max_turns} model turns without a final answer (max_turns={ctx.max_turns}); "
+                    "raise Agent(max_turns=...) or check why the model keeps calling tools"
+                )
+            calls: list[ToolCall] = []
+            async for event in _model_turn(ctx, content_parts, calls):
+                if event is None:
+                    continue
+                yield event
+            if ctx.last_parsed is not None:
+                parsed = ctx.last_parsed
+            if not calls:
+                break
+            executions = _new_executions(ctx, calls)
+            async for event in _tools_turn(ctx, executions):
+                yield event
+            if out.status == RunStatus.paused or ctx.stop_after_tools:
+                if ctx.stop_after_tools:
+                    content_parts.extend(te.result or "" for te in executions if te.result)
+                if out.status == RunStatus.paused:
+                    return
+                break
+        text = "".join(content_parts)
+        out.content = text
+        if ctx.agent.output_schema is not None:
+            out.content = parse_structured(ctx.agent.output_schema, text, parsed)
+            out.content_type = type(out.content).__name__
+            yield ctx.stamp(RunContentEvent(content=out.content, content_type=out.content_type))
+        _finish_metrics(ctx)
+        yield ctx.stamp(RunContentCompletedEvent())
+        out.status = RunStatus.completed
+        yield ctx.stamp(
+            RunCompletedEvent(
+                content=out.content,
+                content_type=out.content_type,
+                reasoning_content=out.reasoning_content,
+                metrics=out.metrics,
+            )
+        )
+    except (RunCancelledError, asyncio.CancelledError) as exc:
+        reason = ctx.cancel_reason or str(exc) or "cancelled"
+        _interrupt_unfinished(ctx)
+        out.status = RunStatus.cancelled
+        out.cancel_reason = reason
+        _finish_metrics(ctx)
+        yield ctx.stamp(RunCancelledEvent(reason=reason))
+    except Exception as exc:
+        ctx.error = exc
+        out.status = RunStatus.error
+        out.error = str(exc)
+        out.error_type = type(exc).__name__
+        _interrupt_unfinished(ctx)
+        _finish_metrics(ctx)
+        yield ctx.stamp(RunErrorEvent(content=str(exc), error_type=type(exc).__name__))
+    finally:
+        unregister_run(ctx.run_id)
+
+
+async def _model_turn(ctx: RunContext, content_parts: list[str], calls: list[ToolCall]) -> AsyncIterator[Any]:
+    """One model request: stream its content, collect its tool calls, record its metrics."""
+    model = ctx.model
+    out = ctx.output
+    ctx.last_parsed = None
+    yield ctx.stamp(ModelRequestStartedEvent(model=model.id, model_provider=model.provider))
+    request = ModelRequest(
+        messages=ctx.messages,
+        tools=ctx.tool_specs or None,
+        output_schema=ctx.agent.output_schema,
+        run_id=ctx.run_id,
+    )
+    call = Metrics()
+    t0 = time.perf_counter()
+    text: list[str] = []
+    reasoning: list[str] = []
+    async for delta in model.astream(request):
+        if ctx.cancel_reason is not None:
+            raise RunCancelledError(ctx.cancel_reason)
+        if delta.content:
+            if call.time_to_first_token is None:
+                _first_token(ctx, call, t0)
+            text.append(delta.content)
+            yield ctx.stamp(RunContentEvent(content=delta.content))
+        if delta.reasoning_content:
+            if call.time_to_first_token is None:
+                _first_token(ctx, call, t0)
+            reasoning.append(delta.reasoning_content)
+            yield ctx.stamp(ReasoningContentDeltaEvent(reasoning_content=delta.reasoning_content))
+        if delta.tool_calls:
+            calls.extend(delta.tool_calls)
+        if delta.usage is not None:
+            call.add_usage(delta.usage)
+        if delta.parsed is not None:
+            ctx.last_parsed = delta.parsed
+    call.duration = time.perf_counter() - t0
+    content = "".join(text)
+    if content:
+        content_parts.append(content)
+    reasoning_text = "".join(reasoning) or None
+    if reasoning_text:
+        out.reasoning_content = (out.reasoning_content or "") + reasoning_text
+    ctx.messages.append(
+        Message(role="assistant", content=content or None, tool_calls=calls or None, reasoning_content=reasoning_text)
+    )
+    out.metrics.add_call("model", call)
+    yield ctx.stamp(ModelRequestCompletedEvent(model=model.id, model_provider=model.provider, metrics=call))
+
+
+def _first_token(ctx: RunContext, call: Metrics, t0: float) -> None:
+    now = time.perf_counter()
+    call.time_to_first_token = now - t0
+    if ctx.first_token_at is None:
+        ctx.first_token_at = now
+
+
+def _new_executions(ctx: RunContext, calls: list[ToolCall]) -> list[ToolExecution]:
+    if ctx.tool_call_limit is not None and ctx.tool_calls_made + len(calls) > ctx.tool_call_limit:
+        raise RunLimitError(
+            f"the model asked for {ctx.tool_calls_made + len(calls)} tool calls, over tool_call_limit="
+            f"{ctx.tool_call_limit}; raise Agent(tool_call_limit=...) or guide the model to fewer calls"
+        )
+    ctx.tool_calls_made += len(calls)
+    executions = [new_execution(call, ctx.functions.get(call.name)) for call in calls]
+    ctx.output.tools.extend(executions)
+    return executions
+
+
+async def _tools_turn(ctx: RunContext, executions: list[ToolExecution]) -> AsyncIterator[RunOutputEvent]:
+    _check_cancel(ctx)
+    async for event in run_tool_calls(ctx, executions):
+        yield event
+        if ctx.cancel_reason is not None:
+            raise RunCancelledError(ctx.cancel_reason)
+    _check_cancel(ctx)
+    waiting = [te for te in executions if te.status == "paused"]
+    if waiting:
+        ctx.output.status = RunStatus.paused
+        _finish_metrics(ctx)
+        yield ctx.stamp(RunPausedEvent(tools=list(waiting)))
+        return
+    ctx.stop_after_tools = any(
+        getattr(ctx.functions.get(te.tool_name), "stop_after_tool_call", False) and te.status == "completed"
+        for te in executions
+    )
+
+
+def _interrupt_unfinished(ctx: RunContext) -> None:
+    for te in ctx.output.tools:
+        if te.status in ("pending", "running"):
+            te.status = "interrupted"
+
+
+def _finish_metrics(ctx: RunContext) -> None:
+    metrics = ctx.output.metrics
+    metrics.duration = time.perf_counter() - ctx.started
+    if ctx.first_token_at is not None:
+        metrics.time_to_first_token = ctx.first_token_at - ctx.started

@@ -1,0 +1,111 @@
+"""The iterators returned by ``run(stream=True)`` and ``arun(stream=True)``.
+
+Both pull events from the same async run loop. After the stream is consumed,
+the run's output is on ``.run_output``, and its attributes (``events``,
+``content``, ``metrics``, ...) can be read from the stream itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Callable, Iterator
+
+from runwire.run.context import RunContext
+from runwire.run.events import ALWAYS_STREAMED, RunOutputEvent
+from runwire.run.output import RunOutput
+
+
+class _StreamBase:
+    def __init__(self, events: AsyncIterator[RunOutputEvent], ctx: RunContext, all_events: bool) -> None:
+        self._events = events
+        self._ctx = ctx
+        self._all = all_events
+        self.finished = False
+
+    @property
+    def run_output(self) -> RunOutput:
+        """The run's output (complete once the stream is exhausted)."""
+        return self._ctx.output
+
+    @property
+    def run_id(self) -> str:
+        return self._ctx.run_id
+
+    def __getattr__(self, name: str) -> Any:
+        # Reading e.g. ``stream.events`` after iterating, as the seed's snippets do.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._ctx.output, name)
+
+    async def _next_visible(self) -> RunOutputEvent:
+        events = self._events
+        if self._all:
+            return await events.__anext__()
+        while True:
+            event = await events.__anext__()
+            if event.event in ALWAYS_STREAMED:
+                return event
+
+
+class RunStream(_StreamBase, Iterator[RunOutputEvent]):
+    """A sync iterator of a run's events."""
+
+    def __init__(
+        self,
+        events: AsyncIterator[RunOutputEvent],
+        ctx: RunContext,
+        all_events: bool,
+        runner: Callable[[Any], Any],
+    ) -> None:
+        super().__init__(events, ctx, all_events)
+        self._runner = runner
+
+    def __iter__(self) -> "RunStream":
+        return self
+
+    def __next__(self) -> RunOutputEvent:
+        if self.finished:
+            raise StopIteration
+        try:
+            return self._runner(self._next_visible())
+        except StopAsyncIteration:
+            self.finished = True
+            raise StopIteration from None
+
+    def close(self) -> None:
+        """Stop the run early (its ``finally`` blocks and sinks still run)."""
+        if not self.finished:
+            self.finished = True
+            self._runner(self._events.aclose())  # type: ignore[attr-defined]
+
+    def __enter__(self) -> "RunStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncRunStream(_StreamBase, AsyncIterator[RunOutputEvent]):
+    """An async iterator of a run's events."""
+
+    def __aiter__(self) -> "AsyncRunStream":
+        return self
+
+    async def __anext__(self) -> RunOutputEvent:
+        if self.finished:
+            raise StopAsyncIteration
+        try:
+            return await self._next_visible()
+        except StopAsyncIteration:
+            self.finished = True
+            raise
+
+    async def aclose(self) -> None:
+        if not self.finished:
+            self.finished = True
+            await self._events.aclose()  # type: ignore[attr-defined]
+
+    async def __aenter__(self) -> "AsyncRunStream":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

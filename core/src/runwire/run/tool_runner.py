@@ -1,0 +1,210 @@
+"""Running the tool calls of one model turn: concurrently, each streaming its events."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import json
+import time
+from typing import Any, AsyncIterator, Optional
+
+from runwire.exceptions import ToolError
+from runwire.models.message import Message, ToolCall
+from runwire.run.context import RunContext
+from runwire.run.events import (
+    CustomEvent,
+    RunOutputEvent,
+    ToolCallCompletedEvent,
+    ToolCallErrorEvent,
+    ToolCallStartedEvent,
+)
+from runwire.run.tool_execution import ToolExecution
+from runwire.tools.function import Function
+
+_DONE = object()
+
+
+def result_to_str(value: Any) -> str:
+    """The text the model sees for a tool's return value."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    dump = getattr(value, "model_dump_json", None)
+    if dump is not None:
+        return dump()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json.dumps(dataclasses.asdict(value), default=str)
+    if isinstance(value, (dict, list, tuple, int, float, bool)):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def parse_arguments(call: ToolCall) -> dict[str, Any]:
+    """Decode a tool call's arguments, with an error the model can act on."""
+    args = call.arguments
+    if isinstance(args, dict):
+        return args
+    if args is None or not args.strip():
+        return {}
+    try:
+        decoded = json.loads(args)
+    except json.JSONDecodeError as exc:
+        raise ToolError(
+            f"the arguments for tool {call.name!r} are not valid JSON ({exc.msg} at position {exc.pos}): {args[:200]!r}. "
+            "Call the tool again with a JSON object of arguments"
+        ) from None
+    if not isinstance(decoded, dict):
+        raise ToolError(f"the arguments for tool {call.name!r} must be a JSON object, got {type(decoded).__name__}")
+    return decoded
+
+
+def new_execution(call: ToolCall, fn: Optional[Function]) -> ToolExecution:
+    te = ToolExecution(tool_call_id=call.id, tool_name=call.name)
+    try:
+        te.tool_args = parse_arguments(call)
+    except ToolError as exc:
+        te.tool_args = None
+        te.error = str(exc)
+    if fn is not None and fn.needs_human:
+        te.requires_confirmation = fn.requires_confirmation
+        te.requires_user_input = fn.requires_user_input
+        te.external_execution_required = fn.external_execution
+        if fn.requires_user_input:
+            te.user_input_schema = fn.user_input_schema()
+    return te
+
+
+def _snapshot(te: ToolExecution) -> ToolExecution:
+    return copy.copy(te)
+
+
+async def _call(fn: Function, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+    """Run ``fn``; yield CustomEvents as they come and, last, the result value."""
+    kind = fn.kind
+    if kind == "async":
+        yield await fn.fn(**kwargs)
+    elif kind == "sync":
+        yield await asyncio.to_thread(fn.fn, **kwargs)
+    elif kind == "async_generator":
+        async for item in fn.fn(**kwargs):
+            yield item
+    else:
+        gen = await asyncio.to_thread(fn.fn, **kwargs)
+        while True:
+            item = await asyncio.to_thread(next, gen, _DONE)
+            if item is _DONE:
+                break
+            yield item
+
+
+async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutputEvent]:
+    """Execute one tool call; yields its custom events, then ToolCallCompleted or ToolCallError."""
+    fn = ctx.functions.get(te.tool_name)
+    te.status = "running"
+    te.started_at = time.time()
+    t0 = time.perf_counter()
+    pieces: list[Any] = []
+    try:
+        if fn is None:
+            raise ToolError(
+                f"there is no tool named {te.tool_name!r}; available tools: {', '.join(sorted(ctx.functions)) or 'none'}"
+            )
+        if te.tool_args is None:
+            raise ToolError(te.error or f"the arguments for tool {te.tool_name!r} could not be read")
+        kwargs = fn.validate(te.tool_args)
+        for name in fn.injected:
+            kwargs[name] = {"agent": ctx.agent, "run_context": ctx, "session_state": ctx.session_state}[name]
+        async with asyncio.timeout(fn.timeout_seconds):  # None: no limit
+            async for item in _call(fn, kwargs):
+                if isinstance(item, CustomEvent):
+                    item.tool_call_id = te.tool_call_id
+                    yield ctx.stamp(item)
+                else:
+                    pieces.append(item)
+    except TimeoutError:
+        yield _fail(ctx, te, t0, f"tool {te.tool_name!r} timed out after {fn.timeout_seconds} s")  # type: ignore[union-attr]
+        return
+    except Exception as exc:
+        detail = str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}"
+        yield _fail(ctx, te, t0, detail)
+        return
+    if fn.kind in ("sync", "async"):
+        result = result_to_str(pieces[0] if pieces else None)
+    elif all(isinstance(p, str) for p in pieces):
+        result = "".join(pieces)
+    else:
+        result = result_to_str(pieces)
+    te.result = result
+    te.status = "completed"
+    te.duration = time.perf_counter() - t0
+    yield ctx.stamp(ToolCallCompletedEvent(tool=_snapshot(te), content=result))
+
+
+def _fail(ctx: RunContext, te: ToolExecution, t0: float, error: str) -> RunOutputEvent:
+    te.status = "error"
+    te.tool_call_error = True
+    te.error = error
+    te.result = f"Error: {error}"
+    te.duration = time.perf_counter() - t0
+    return ctx.stamp(ToolCallErrorEvent(tool=_snapshot(te), error=error))
+
+
+async def run_tool_calls(ctx: RunContext, executions: list[ToolExecution]) -> AsyncIterator[RunOutputEvent]:
+    """Run ``executions`` concurrently; each yields ToolCallCompleted as soon as it finishes.
+
+    Calls that need a human (confirmation, input, external execution) and have
+    not been answered are marked paused and skipped. Tool messages are appended
+    to the run's messages in call order once all calls are done.
+    """
+    runnable = []
+    for te in executions:
+        fn = ctx.functions.get(te.tool_name)
+        if fn is not None and fn.needs_human and not te.answered:
+            te.status = "paused"
+            continue
+        if te.status == "rejected":
+            continue
+        runnable.append(te)
+        yield ctx.stamp(ToolCallStartedEvent(tool=_snapshot(te)))
+    if len(runnable) == 1:
+        async for event in run_one(ctx, runnable[0]):
+            yield event
+    elif runnable:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def pump(te: ToolExecution) -> None:
+            try:
+                async for event in run_one(ctx, te):
+                    queue.put_nowait(event)
+            finally:
+                queue.put_nowait(_DONE)
+
+        tasks = [asyncio.ensure_future(pump(te)) for te in runnable]
+        remaining = len(tasks)
+        try:
+            while remaining:
+                item = await queue.get()
+                if item is _DONE:
+                    remaining -= 1
+                else:
+                    yield item
+        finally:
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+                    te = runnable[tasks.index(task)]
+                    te.status = "interrupted"
+    for te in executions:
+        if te.status in ("completed", "error", "rejected"):
+            ctx.messages.append(tool_message(te))
+
+
+def tool_message(te: ToolExecution) -> Message:
+    if te.status == "rejected":
+        note = f" Note: {te.confirmation_note}" if te.confirmation_note else ""
+        content = f"The user rejected the call to {te.tool_name}.{note}"
+    else:
+        content = te.result or ""
+    return Message(role="tool", content=content, tool_call_id=te.tool_call_id, name=te.tool_name)

@@ -1,0 +1,117 @@
+"""``Function``: a Python callable the model can call, with its JSON schema."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Optional, Sequence
+
+from runwire.run.tool_execution import UserInputField
+
+# Parameters filled in by runwire, never by the model.
+INJECTED_PARAMS = frozenset({"agent", "run_context", "session_state"})
+
+
+class Function:
+    """A tool: a sync or async function, or a (async) generator function.
+
+    Generators may yield :class:`~runwire.run.agent.CustomEvent` instances, which
+    are streamed as events; anything else they yield becomes part of the result.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        requires_confirmation: bool = False,
+        requires_user_input: bool = False,
+        user_input_fields: Optional[Sequence[str]] = None,
+        external_execution: bool = False,
+        timeout_seconds: Optional[float] = None,
+        stop_after_tool_call: bool = False,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"a tool must be callable, got {type(fn).__name__}: {fn!r}")
+        if timeout_seconds is not None and timeout_seconds <= 0:
+            raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds!r}")
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", None) or type(fn).__name__
+        self._description = description
+        self.requires_confirmation = requires_confirmation
+        self.requires_user_input = requires_user_input or bool(user_input_fields)
+        self.user_input_fields = list(user_input_fields or [])
+        self.external_execution = external_execution
+        self.timeout_seconds = timeout_seconds
+        self.stop_after_tool_call = stop_after_tool_call
+        target = fn if inspect.isfunction(fn) or inspect.ismethod(fn) else getattr(fn, "__call__", fn)
+        if inspect.isasyncgenfunction(target):
+            self.kind = "async_generator"
+        elif inspect.isgeneratorfunction(target):
+            self.kind = "generator"
+        elif inspect.iscoroutinefunction(target):
+            self.kind = "async"
+        else:
+            self.kind = "sync"
+        self._schema: Any = None  # built lazily: pydantic costs nothing until a run
+        params = inspect.signature(fn).parameters
+        self.injected = tuple(p for p in params if p in INJECTED_PARAMS)
+        unknown = [f for f in self.user_input_fields if f not in params]
+        if unknown:
+            raise ValueError(f"tool {self.name!r}: user_input_fields {unknown} are not parameters of the function")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Function(name={self.name!r}, kind={self.kind!r})"
+
+    @property
+    def needs_human(self) -> bool:
+        return self.requires_confirmation or self.requires_user_input or self.external_execution
+
+    @property
+    def schema(self) -> Any:
+        if self._schema is None:
+            from runwire.tools.schema import build_schema
+
+            self._schema = build_schema(self.fn, self.name, self._description, self.injected)
+        return self._schema
+
+    @property
+    def description(self) -> str:
+        return self.schema.description
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The JSON schema of the arguments."""
+        return self.schema.parameters
+
+    def spec(self) -> dict[str, Any]:
+        """The OpenAI-style function spec sent to models."""
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+    def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Check and coerce ``arguments``; raises ``ToolArgumentsError`` naming what is wrong."""
+        return self.schema.validate(arguments)
+
+    def user_input_schema(self) -> list[UserInputField]:
+        props = self.parameters.get("properties", {})
+        return [
+            UserInputField(
+                name=name,
+                field_type=str(props.get(name, {}).get("type", "str")),
+                description=props.get(name, {}).get("description"),
+            )
+            for name in self.user_input_fields
+        ]
+
+
+def as_function(obj: Any) -> Function:
+    """Wrap a plain callable as a :class:`Function` (a Function is returned as is)."""
+    if isinstance(obj, Function):
+        return obj
+    return Function(obj)
