@@ -129,7 +129,7 @@ async def _model_turn(ctx: RunContext, content_parts: list[str], calls: list[Too
     ctx.last_parsed = None
     yield ctx.stamp(ModelRequestStartedEvent(model=model.id, model_provider=model.provider))
     request = ModelRequest(
-        messages=ctx.messages,
+        messages=list(ctx.messages),
         tools=ctx.tool_specs or None,
         output_schema=ctx.agent.output_schema,
         run_id=ctx.run_id,
