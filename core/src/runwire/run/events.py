@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Optional
@@ -85,7 +84,7 @@ class RunOutputEvent:
     def to_dict(self) -> dict[str, Any]:
         data = dataclass_to_dict(self)
         if _BY_EVENT.get(self.event) is not type(self):
-            data["event_class"] = type(self).__name__
+            data["event_class"] = _qualified(type(self))
         return data
 
     def to_json(self, indent: Optional[int] = None) -> str:
@@ -96,19 +95,20 @@ class RunOutputEvent:
         return run_output_event_from_dict(data)
 
 
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def register_event_type(cls: type[RunOutputEvent], *, replace: bool = False) -> None:
-    """Make ``cls`` rebuildable by name through :func:`run_output_event_from_dict`."""
-    name = cls.__name__
-    known = _BY_CLASS.get(name)
-    if known is not None and known is not cls and not replace:
-        if f"{known.__module__}.{known.__qualname__}" != f"{cls.__module__}.{cls.__qualname__}":
-            warnings.warn(
-                f"runwire: event class {name!r} from {cls.__module__} replaces the one from "
-                f"{known.__module__}; give one of them another name to keep both",
-                stacklevel=3,
-            )
-    _BY_CLASS[name] = cls
-    if cls.event_name and (cls.event_name not in _BY_EVENT or not issubclass(cls, CustomEvent)):
+    """Make ``cls`` rebuildable through :func:`run_output_event_from_dict`.
+
+    Classes are known by their qualified name (``module.Class``) and, as a
+    fallback for data written elsewhere, by their class name.
+    """
+    _BY_CLASS[_qualified(cls)] = cls
+    if replace or cls.__name__ not in _BY_CLASS:
+        _BY_CLASS[cls.__name__] = cls
+    if cls.event_name:  # built-in classes come first and keep their event names
         _BY_EVENT.setdefault(cls.event_name, cls)
 
 
@@ -117,20 +117,20 @@ def run_output_event_from_dict(data: dict[str, Any]) -> RunOutputEvent:
     if not isinstance(data, dict) or "event" not in data:
         raise ValueError("an event dict needs an 'event' key, e.g. {'event': 'RunContent', ...}")
     class_name = data.get("event_class")
-    cls = _BY_CLASS.get(class_name) if class_name else _BY_EVENT.get(data["event"])
-    if cls is None:
-        cls = CustomEvent if class_name else RunOutputEvent
+    if class_name:
+        cls = _BY_CLASS.get(class_name) or _BY_CLASS.get(class_name.rpartition(".")[2]) or CustomEvent
+    else:
+        cls = _BY_EVENT.get(data["event"], RunOutputEvent)
     event = dataclass_from_dict(cls, data)
     # Fields of an event class this process does not know are kept as attributes.
-    known = set(data) - {"event_class"}
-    for key in known:
+    for key in data.keys() - {"event_class"}:
         if not hasattr(event, key):
             setattr(event, key, data[key])
     return event
 
 
 def event_types() -> dict[str, type[RunOutputEvent]]:
-    """Every registered event class, by class name."""
+    """Every registered event class, by qualified and by plain class name."""
     return dict(_BY_CLASS)
 
 
