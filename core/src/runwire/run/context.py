@@ -59,6 +59,7 @@ class RunContext:
         self.tool_specs = [fn.spec() for fn in functions.values()]
         self.last_parsed: Any = None
         self.stop_after_tools = False
+        self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
         if store_events and output.events is None:
             output.events = []
 

@@ -57,7 +57,6 @@ async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator
                 return
         else:
             yield ctx.stamp(RunStartedEvent(model=ctx.model.id, model_provider=ctx.model.provider))
-        content_parts: list[str] = [out.content] if continued and isinstance(out.content, str) and out.content else []
         parsed: Any = None
         turns = 0
         while True:
@@ -69,7 +68,7 @@ async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator
                     "raise Agent(max_turns=...) or check why the model keeps calling tools"
                 )
             calls: list[ToolCall] = []
-            async for event in _model_turn(ctx, content_parts, calls):
+            async for event in _model_turn(ctx, calls):
                 if event is None:
                     continue
                 yield event
@@ -82,11 +81,11 @@ async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator
                 yield event
             if out.status == RunStatus.paused or ctx.stop_after_tools:
                 if ctx.stop_after_tools:
-                    content_parts.extend(te.result or "" for te in executions if te.result)
+                    ctx.streamed.extend(te.result for te in executions if te.result)
                 if out.status == RunStatus.paused:
                     return
                 break
-        text = "".join(content_parts)
+        text = "".join(ctx.streamed)
         out.content = text
         if ctx.agent.output_schema is not None:
             out.content = parse_structured(ctx.agent.output_schema, text, parsed)
@@ -106,6 +105,7 @@ async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator
     except (RunCancelledError, asyncio.CancelledError) as exc:
         reason = ctx.cancel_reason or str(exc) or "cancelled"
         _interrupt_unfinished(ctx)
+        out.content = "".join(ctx.streamed)  # the partial answer is kept
         out.status = RunStatus.cancelled
         out.cancel_reason = reason
         _finish_metrics(ctx)
@@ -115,6 +115,7 @@ async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator
         out.status = RunStatus.error
         out.error = str(exc)
         out.error_type = type(exc).__name__
+        out.content = "".join(ctx.streamed)
         _interrupt_unfinished(ctx)
         _finish_metrics(ctx)
         yield ctx.stamp(RunErrorEvent(content=str(exc), error_type=type(exc).__name__))
@@ -122,7 +123,7 @@ async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator
         unregister_run(ctx.run_id)
 
 
-async def _model_turn(ctx: RunContext, content_parts: list[str], calls: list[ToolCall]) -> AsyncIterator[Any]:
+async def _model_turn(ctx: RunContext, calls: list[ToolCall]) -> AsyncIterator[Any]:
     """One model request: stream its content, collect its tool calls, record its metrics."""
     model = ctx.model
     out = ctx.output
@@ -136,7 +137,8 @@ async def _model_turn(ctx: RunContext, content_parts: list[str], calls: list[Too
     )
     call = Metrics()
     t0 = time.perf_counter()
-    text: list[str] = []
+    text = ctx.streamed  # every content chunk of the run, in order
+    turn_start = len(text)
     reasoning: list[str] = []
     async for delta in model.astream(request):
         if ctx.cancel_reason is not None:
@@ -158,9 +160,7 @@ async def _model_turn(ctx: RunContext, content_parts: list[str], calls: list[Too
         if delta.parsed is not None:
             ctx.last_parsed = delta.parsed
     call.duration = time.perf_counter() - t0
-    content = "".join(text)
-    if content:
-        content_parts.append(content)
+    content = "".join(text[turn_start:])
     reasoning_text = "".join(reasoning) or None
     if reasoning_text:
         out.reasoning_content = (out.reasoning_content or "") + reasoning_text

@@ -85,6 +85,8 @@ def pprint_run_response(
             if console.is_terminal:
                 live.update(view())
         live.update(view(), refresh=True)
+    if not console.is_terminal:
+        console.line()
 
 
 async def apprint_run_response(

@@ -1,0 +1,84 @@
+"""runwire-llamacpp on the real Gemma 3 270M model: short outputs, a few tests."""
+
+import asyncio
+import threading
+
+import pytest
+
+from runwire.agent import Agent
+from runwire.exceptions import ModelError, RunFailedError
+from runwire.testing.events import event_names
+from runwire_llamacpp import LlamaCpp
+
+pytestmark = pytest.mark.llamacpp
+
+
+def small(**kwargs):
+    return LlamaCpp(max_tokens=kwargs.pop("max_tokens", 12), temperature=0.0, **kwargs)
+
+
+def test_the_embedded_default_is_used_when_no_model_is_named():
+    model = Agent().get_model()
+    assert isinstance(model, LlamaCpp) and model.name == "llamacpp:gemma-3-270m"
+    assert isinstance(Agent(model="llamacpp:gemma-3-270m").get_model(), LlamaCpp)
+
+
+def test_streams_real_tokens_with_usage_and_timing():
+    agent = Agent(model=small(), store_events=True, events_to_skip=[])
+    stream = agent.run("Once upon a time", stream=True, stream_events=True)
+    events = list(stream)
+    out = stream.run_output
+    chunks = [e.content for e in events if e.event == "RunContent"]
+    assert len(chunks) >= 3 and "".join(chunks) == out.content and out.content.strip()
+    assert event_names(events)[0] == "RunStarted" and event_names(events)[-1] == "RunCompleted"
+    assert out.metrics.output_tokens == 12 and out.metrics.input_tokens > 0
+    assert 0 < out.metrics.time_to_first_token < out.metrics.duration
+
+
+def test_max_tokens_and_stop_sequences_are_honoured():
+    greedy = Agent(model=small(max_tokens=40)).run("Count: one, two, three,")
+    assert greedy.metrics.output_tokens <= 40
+    word = greedy.content.split()[0] if greedy.content.split() else None
+    if word:
+        stopped = Agent(model=small(max_tokens=40, stop=[word])).run("Count: one, two, three,")
+        assert word not in stopped.content
+
+
+async def test_concurrent_runs_share_one_model_safely():
+    agent = Agent(model=small(max_tokens=6))
+    outs = await asyncio.gather(*(agent.arun(f"Story {i}:") for i in range(3)))
+    assert all(o.status == "completed" and o.metrics.output_tokens == 6 for o in outs)
+    assert LlamaCpp(max_tokens=6).load()[0] is small().load()[0]  # loaded once per process
+
+
+def test_cancel_stops_generation_between_tokens():
+    agent = Agent(model=small(max_tokens=200))
+    stream = agent.run("Tell me a long story", stream=True)
+    received = 0
+    for event in stream:
+        if event.event == "RunContent":
+            received += 1
+            if received == 3:
+                assert Agent.cancel_run(stream.run_id)
+        if event.event == "RunCancelled":
+            break
+    out = stream.run_output
+    assert out.status == "cancelled" and out.cancel_reason
+    assert received <= 4 and len(out.content) > 0  # the partial answer is kept
+    # the model is free again straight away
+    assert Agent(model=small(max_tokens=3)).run("Hi").status == "completed"
+
+
+def test_tools_on_a_model_that_cannot_call_them_fail_clearly():
+    def ping() -> str:
+        return "pong"
+
+    with pytest.raises(RunFailedError, match="cannot call tools"):
+        Agent(model=small(), tools=[ping]).run("ping")
+
+
+def test_unknown_model_names_say_what_is_accepted():
+    with pytest.raises(ModelError, match="neither a known model .*gemma-3-270m.* nor a .gguf file"):
+        Agent(model="llamacpp:no-such-model").get_model()
+    with pytest.raises(RunFailedError, match="no GGUF file at"):
+        Agent(model=LlamaCpp(path="/nonexistent/model.gguf")).run("x")
