@@ -1,0 +1,6 @@
+from runwire import hookimpl
+
+
+@hookimpl
+def runwire_register_tools(register):
+    raise RuntimeError("registration blew up")

@@ -1,0 +1,168 @@
+"""Plugin discovery: entry points, errors recorded not fatal, allow/deny lists, collisions, CLI."""
+
+import json
+import subprocess
+import sys
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from runwire.agent import Agent
+from runwire.exceptions import PluginError
+from runwire.plugins import build_registry, get_registry, reset_registry
+from runwire.run.agent import run_output_event_from_dict
+
+FIXTURES = Path(__file__).parent / "fixture_plugins"
+
+
+def eps(*names):
+    return [EntryPoint(name, f"rw_{name}", "runwire") for name in names]
+
+
+@pytest.fixture(autouse=True)
+def fixture_path(monkeypatch):
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    monkeypatch.delenv("RUNWIRE_LOAD_PLUGINS", raising=False)
+    monkeypatch.delenv("RUNWIRE_DISABLE_PLUGINS", raising=False)
+    monkeypatch.delenv("RUNWIRE_STRICT_PLUGINS", raising=False)
+    yield
+    reset_registry(None)
+
+
+def test_a_plugin_registers_models_tools_storage_memory_events_and_commands():
+    registry = build_registry(eps("good"))
+    info = registry.plugins["good"]
+    assert info.error is None
+    assert set(info.hooks) == {
+        "runwire_register_models", "runwire_register_tools", "runwire_register_storage",
+        "runwire_register_memory", "runwire_register_event_types", "runwire_register_commands",
+    }
+    assert info.registered == {"models": ["good"], "tools": ["shout"], "storage": ["memdb"], "memory": ["noop"],
+                               "event_types": ["GoodEvent"], "commands": ["hello"]}
+    assert "core" in registry.plugins and "scripted" in registry.models  # the core's own plugin, same path
+    reset_registry(registry)
+    out = Agent(model="good:m1").run("x")
+    assert out.content == "good model m1" and out.model_provider == "scripted"
+    from runwire.testing import ScriptedModel, ToolCall
+
+    tool_out = Agent(model=ScriptedModel([[ToolCall("shout", {"text": "hi"})], "done"]), tools=["shout"]).run("x")
+    assert tool_out.tools[0].result == "HI"
+    assert registry.storage["memdb"]("memdb://x") == {"url": "memdb://x"}
+    rebuilt = run_output_event_from_dict({"event": "CustomEvent", "event_class": "GoodEvent", "score": 7})
+    assert type(rebuilt).__name__ == "GoodEvent" and rebuilt.score == 7
+
+
+def test_broken_plugins_are_recorded_and_the_rest_works():
+    with pytest.warns(RuntimeWarning) as warned:
+        registry = build_registry(eps("broken_import", "broken_register", "misspelled", "good"))
+    assert "import: ImportError: this plugin needs libfoo" in registry.plugins["broken_import"].error
+    assert "register (runwire_register_tools): RuntimeError: registration blew up" in registry.plugins["broken_register"].error
+    assert "runwire_register_tool" in registry.plugins["misspelled"].error
+    assert "does not exist" in registry.plugins["misspelled"].error
+    assert registry.plugins["good"].error is None and "shout" in registry.tools
+    assert len(warned) == 3 and all("RUNWIRE_STRICT_PLUGINS=1" in str(w.message) for w in warned)
+
+
+def test_strict_mode_makes_plugin_errors_fatal(monkeypatch):
+    monkeypatch.setenv("RUNWIRE_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginError, match="'broken_import'.*failed to import: this plugin needs libfoo"):
+        build_registry(eps("good", "broken_import"))
+
+
+def test_load_and_disable_lists(monkeypatch):
+    monkeypatch.setenv("RUNWIRE_LOAD_PLUGINS", "")
+    registry = build_registry(eps("good"))
+    assert registry.plugins["good"].skipped == "not in RUNWIRE_LOAD_PLUGINS" and "scripted" in registry.models
+    monkeypatch.setenv("RUNWIRE_LOAD_PLUGINS", "good")
+    assert "shout" in build_registry(eps("good", "colliding")).tools
+    assert build_registry(eps("good", "colliding")).plugins["colliding"].skipped
+    monkeypatch.delenv("RUNWIRE_LOAD_PLUGINS")
+    monkeypatch.setenv("RUNWIRE_DISABLE_PLUGINS", "good")
+    registry = build_registry(eps("good", "colliding"))
+    assert registry.plugins["good"].skipped == "disabled by RUNWIRE_DISABLE_PLUGINS"
+    assert registry.tools["shout"]("ABC") == "abc"
+
+
+def test_name_collisions_keep_the_first_and_warn_naming_both():
+    with pytest.warns(RuntimeWarning, match="plugin 'colliding' registers tools 'shout', already registered by plugin 'good'"):
+        registry = build_registry(eps("good", "colliding"))
+    assert registry.tools["shout"]("abc") == "ABC"
+    assert "tools" not in registry.plugins["colliding"].registered
+
+
+def test_discovery_runs_once_per_process():
+    reset_registry(None)
+    first = get_registry()
+    Agent(model="scripted:hi").run("x")
+    Agent(model="scripted:hi").run("y")
+    assert get_registry() is first
+
+
+def test_unknown_provider_lists_the_registered_ones():
+    from runwire.exceptions import ModelNotFoundError
+
+    reset_registry(build_registry(eps()))
+    with pytest.raises(ModelNotFoundError, match=r"no model provider for 'nope:x' \(registered providers: .*scripted"):
+        Agent(model="nope:x").get_model()
+
+
+def _install(src: Path, target: Path) -> dict:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), str(src)], check=True, capture_output=True, timeout=300)
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(target) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+WALKTHROUGH = Path(__file__).resolve().parent.parent / "examples" / "plugin_walkthrough" / "runwire-weather"
+
+
+def test_a_pip_installed_plugin_works_end_to_end_through_entry_points(tmp_path):
+    env = _install(WALKTHROUGH, tmp_path / "site")
+    listing = subprocess.run([sys.executable, "-m", "runwire.cli", "plugins", "--json"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    plugins = {p["name"]: p for p in json.loads(listing.stdout)}
+    weather = plugins["weather"]
+    assert weather["distribution"] == "runwire-weather" and weather["version"] == "0.1.0"
+    assert weather["registered"] == {"tools": ["get_weather"], "sinks": ["console"]}
+    code = (
+        "from runwire.agent import Agent\n"
+        "from runwire.testing import ScriptedModel, ToolCall\n"
+        "agent = Agent(model=ScriptedModel([[ToolCall('get_weather', {'city': 'Oslo'})], 'Done.']),\n"
+        "              tools=['get_weather'], sinks=['console'])\n"
+        "out = agent.run('weather?')\n"
+        "print('RESULT', out.tools[0].result)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "RESULT Sunny, 21 °C in Oslo" in run.stdout
+    assert "[console sink] RunStarted" in run.stderr and "[console sink] RunCompleted" in run.stderr
+    # the walkthrough's own tests pass against the installed distribution
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(WALKTHROUGH / "tests")],
+                           env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert tests.returncode == 0 and "2 passed" in tests.stdout, tests.stdout + tests.stderr
+
+
+def test_cli_lists_models_tools_and_runs_plugin_commands(capsys):
+    from runwire.cli import main
+
+    with pytest.warns(RuntimeWarning, match="broken_import"):
+        registry = build_registry(eps("good", "broken_import") + [EntryPoint("tools", "runwire_tools.plugin", "runwire")])
+    reset_registry(registry)
+    assert main(["hello", "--times", "2"]) == 0
+    assert "hello from good hello from good" in capsys.readouterr().out
+    assert main(["models"]) == 0 and "good" in capsys.readouterr().out
+    assert main(["tools"]) == 0 and "calculator" in capsys.readouterr().out
+    assert main(["plugins"]) == 1  # a plugin failed: the listing says so, and so does the exit code
+    listing = capsys.readouterr().out
+    assert "broken_import" in listing and "ERROR import: ImportError: this plugin needs libfoo" in listing
+
+
+def test_contributing_walkthrough_shows_the_tested_code():
+    doc = (Path(__file__).resolve().parent.parent / "CONTRIBUTING.md").read_text()
+    for name in ("pyproject.toml", "src/runwire_weather/__init__.py", "tests/test_weather.py"):
+        assert (WALKTHROUGH / name).read_text().strip() in doc, f"CONTRIBUTING.md is out of date with {name}"
