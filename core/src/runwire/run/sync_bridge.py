@@ -9,6 +9,7 @@ background thread that runs its own loop.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
@@ -19,12 +20,33 @@ _worker_loop: Optional[asyncio.AbstractEventLoop] = None
 _worker_lock = threading.Lock()
 
 
+class _LoopHolder:
+    """Owns a thread's private loop and closes it when the thread (or the process) ends."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def __del__(self) -> None:
+        try:
+            if not self.loop.is_closed() and not self.loop.is_running():
+                self.loop.close()
+        except Exception:
+            pass
+
+
 def _thread_loop() -> asyncio.AbstractEventLoop:
-    loop = getattr(_local, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = asyncio.new_event_loop()
-        _local.loop = loop
-    return loop
+    holder = getattr(_local, "holder", None)
+    if holder is None or holder.loop.is_closed():
+        holder = _LoopHolder()
+        _local.holder = holder
+    return holder.loop
+
+
+@atexit.register
+def _close_main_loop() -> None:
+    holder = getattr(_local, "holder", None)
+    if holder is not None:
+        _local.holder = None
 
 
 def _background_loop() -> asyncio.AbstractEventLoop:
