@@ -1,0 +1,72 @@
+"""runwire messages as OpenAI-style chat messages: the lingua franca most providers accept."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from runwire.media import Media
+from runwire.models.message import Message
+
+
+def _data_uri(media: Media, default_mime: str) -> str:
+    return f"data:{media.mime_type or default_mime};base64,{media.to_base64()}"
+
+
+def media_parts(message: Message) -> list[dict[str, Any]]:
+    """Content parts for the images, audio, videos and files attached to ``message``."""
+    parts: list[dict[str, Any]] = []
+    for image in message.images or ():
+        url = image.url or _data_uri(image, "image/png")
+        image_url: dict[str, Any] = {"url": url}
+        if image.detail:
+            image_url["detail"] = image.detail
+        parts.append({"type": "image_url", "image_url": image_url})
+    for clip in message.audio or ():
+        fmt = clip.format or (clip.mime_type or "audio/wav").rsplit("/", 1)[-1]
+        if clip.url:
+            parts.append({"type": "audio_url", "audio_url": {"url": clip.url}})
+        else:
+            parts.append({"type": "input_audio", "input_audio": {"data": clip.to_base64(), "format": fmt}})
+    for video in message.videos or ():
+        parts.append({"type": "video_url", "video_url": {"url": video.url or _data_uri(video, "video/mp4")}})
+    for file in message.files or ():
+        if file.url:
+            parts.append({"type": "file", "file": {"file_id": file.url}})
+        else:
+            name = file.name or (str(file.filepath).rsplit("/", 1)[-1] if file.filepath else "file")
+            parts.append({"type": "file", "file": {"filename": name, "file_data": _data_uri(file, "application/pdf")}})
+    return parts
+
+
+def to_openai_message(message: Message) -> dict[str, Any]:
+    """One message in the OpenAI chat format."""
+    content: Any = message.content
+    extra = media_parts(message)
+    if extra:
+        text = content if isinstance(content, list) else ([{"type": "text", "text": content}] if content else [])
+        content = [*text, *extra]
+    data: dict[str, Any] = {"role": message.role, "content": content}
+    if message.name and message.role == "tool":
+        data["name"] = message.name
+    if message.tool_call_id:
+        data["tool_call_id"] = message.tool_call_id
+    if message.tool_calls:
+        data["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json()}}
+            for c in message.tool_calls
+        ]
+    return data
+
+
+def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    return [to_openai_message(m) for m in messages]
+
+
+def response_format(schema: Any) -> Optional[dict[str, Any]]:
+    """The ``response_format`` asking for JSON that matches ``schema`` (a pydantic model or a JSON-schema dict)."""
+    if schema is None:
+        return None
+    as_json = getattr(schema, "model_json_schema", None)
+    spec = as_json() if as_json is not None else schema
+    name = getattr(schema, "__name__", None) or spec.get("title") or "output"
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": spec}}

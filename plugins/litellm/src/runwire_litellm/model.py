@@ -1,0 +1,235 @@
+"""``LiteLLM``: a runwire Model that calls any provider through ``litellm.acompletion``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from typing import Any, AsyncIterator, Optional
+
+from runwire.exceptions import ModelError
+from runwire.metrics import Usage
+from runwire.models.base import Model, ModelDelta, ModelRequest
+from runwire.models.chat_format import response_format, to_openai_messages
+from runwire.models.message import ToolCall
+from runwire.utils.redact import redact
+
+_litellm: Any = None
+
+
+def load_litellm() -> Any:
+    """Import litellm once, offline-friendly (no remote price-list fetch unless asked for)."""
+    global _litellm
+    if _litellm is None:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        import litellm
+
+        litellm.suppress_debug_info = True
+        litellm.drop_params = True
+        litellm.disable_aiohttp_transport = True  # httpx: clean shutdown with the run's event loop
+        _litellm = litellm
+    return _litellm
+
+
+# litellm exception class name -> (what happened, what to do, retryable)
+_ERRORS: dict[str, tuple[str, str, bool]] = {
+    "AuthenticationError": ("the API key was missing or refused",
+                            "set the provider's key (e.g. OPENAI_API_KEY) or pass api_key=", False),
+    "PermissionDeniedError": ("the API key may not use this model", "check the key's permissions", False),
+    "NotFoundError": ("the model or endpoint does not exist",
+                      "check the model name (e.g. 'openai/gpt-5-mini') and api_base", False),
+    "ContextWindowExceededError": ("the conversation is longer than the model's context window",
+                                   "shorten the input or history, or use a model with a larger context", False),
+    "ContentPolicyViolationError": ("the provider refused the content", "change the input", False),
+    "BadRequestError": ("the provider rejected the request", "check the options and the input", False),
+    "UnprocessableEntityError": ("the provider rejected the request", "check the options and the input", False),
+    "RateLimitError": ("the provider's rate limit was hit", "wait, lower the request rate, or raise max_retries", True),
+    "Timeout": ("the request timed out", "raise timeout= or try again", True),
+    "APIConnectionError": ("the provider could not be reached", "check api_base and the network", True),
+    "InternalServerError": ("the provider had a server error", "try again later", True),
+    "ServiceUnavailableError": ("the provider is unavailable", "try again later", True),
+    "BadGatewayError": ("the provider had a gateway error", "try again later", True),
+    "APIError": ("the provider returned an error", "try again, or check the request", True),
+}
+
+
+def _retry_after(exc: BaseException) -> Optional[float]:
+    headers: Any = getattr(exc, "litellm_response_headers", None)
+    if headers is None:
+        response = getattr(exc, "response", None)
+        headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class LiteLLM(Model):
+    """A model reached through litellm: ``LiteLLM(id="openai/gpt-4o-mini", api_key=..., api_base=...)``.
+
+    Extra keyword arguments (``temperature``, ``top_p``, ``reasoning_effort``,
+    ...) are passed to ``litellm.acompletion``.
+    """
+
+    provider = "litellm"
+    supports_native_structured_output = True
+
+    def __init__(
+        self,
+        id: str,
+        *,
+        api_key: Optional[str] = None,
+        api_base: Optional[str] = None,
+        timeout: float = 600.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        **params: Any,
+    ) -> None:
+        if not id:
+            raise ValueError("LiteLLM needs a model id such as 'openai/gpt-5-mini'")
+        super().__init__(id)
+        self._api_key = api_key
+        self.api_base = api_base
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.params = params
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"LiteLLM(id={self.id!r}, api_base={self.api_base!r})"
+
+    @property
+    def vendor(self) -> str:
+        return self.id.split("/", 1)[0] if "/" in self.id else "openai"
+
+    def _secrets(self) -> list[Optional[str]]:
+        env = [v for k, v in os.environ.items() if k.endswith(("_API_KEY", "_TOKEN", "_SECRET_ACCESS_KEY"))]
+        return [self._api_key, *env]
+
+    def _error(self, exc: BaseException, *, streamed: int = 0) -> ModelError:
+        name = type(exc).__name__
+        what, todo, retryable = "the call failed", "check the provider's status", False
+        for cls in type(exc).__mro__:  # the most specific known class decides
+            if cls.__name__ in _ERRORS:
+                what, todo, retryable = _ERRORS[cls.__name__]
+                break
+        detail = redact(str(exc), self._secrets())[:500]
+        where = f" after {streamed} streamed chunk(s); what was produced is kept" if streamed else ""
+        message = f"{self.vendor} model {self.id!r} via litellm: {what}{where} ({name}: {detail}). To fix: {todo}"
+        return ModelError(message, provider="litellm", model=self.id, retryable=retryable and not streamed)
+
+    def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.id,
+            "messages": to_openai_messages(request.messages),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "timeout": self.timeout,
+            "max_retries": 0,  # retries are ours: only before the first token
+            "num_retries": 0,
+            **self.params,
+        }
+        if self._api_key:
+            kwargs["api_key"] = self._api_key
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        if request.tools:
+            kwargs["tools"] = request.tools
+            if request.tool_choice is not None:
+                kwargs["tool_choice"] = request.tool_choice
+        if request.output_schema is not None:
+            kwargs["response_format"] = response_format(request.output_schema)
+        if request.stop:
+            kwargs["stop"] = request.stop
+        if request.max_tokens:
+            kwargs["max_tokens"] = request.max_tokens
+        return kwargs
+
+    async def _open(self, kwargs: dict[str, Any]) -> Any:
+        litellm = load_litellm()
+        attempt = 0
+        while True:
+            try:
+                return await litellm.acompletion(**kwargs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                error = self._error(exc)
+                if not error.retryable or attempt >= self.max_retries:
+                    if attempt:
+                        error.args = (f"{error.args[0]} (gave up after {attempt + 1} attempts)",)
+                    raise error from None
+                wait = _retry_after(exc)
+                if wait is None:
+                    wait = min(self.max_backoff, self.backoff * (2 ** attempt)) * (0.5 + random.random() / 2)
+                attempt += 1
+                await asyncio.sleep(min(wait, self.max_backoff))
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[ModelDelta]:
+        stream = await self._open(self._kwargs(request))
+        calls: dict[int, dict[str, Any]] = {}
+        usage: Optional[Usage] = None
+        streamed = 0
+        try:
+            async for chunk in stream:
+                chunk_usage = getattr(chunk, "usage", None)
+                if chunk_usage:
+                    usage = self._usage(chunk_usage)
+                if not chunk.choices:
+                    continue
+                delta = chunk.choices[0].delta
+                content = getattr(delta, "content", None)
+                reasoning = getattr(delta, "reasoning_content", None)
+                if content or reasoning:
+                    streamed += 1
+                    yield ModelDelta(content=content or None, reasoning_content=reasoning or None)
+                for fragment in getattr(delta, "tool_calls", None) or ():
+                    slot = calls.setdefault(fragment.index or 0, {"id": None, "name": "", "arguments": ""})
+                    if fragment.id:
+                        slot["id"] = fragment.id
+                    function = fragment.function
+                    if function is not None:
+                        if function.name:
+                            slot["name"] = function.name
+                        if function.arguments:
+                            slot["arguments"] += function.arguments
+        except asyncio.CancelledError:
+            raise
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, streamed=streamed) from None
+        if calls:
+            yield ModelDelta(tool_calls=[
+                ToolCall(name=c["name"], arguments=c["arguments"], id=c["id"]) if c["id"] else ToolCall(c["name"], c["arguments"])
+                for _, c in sorted(calls.items())
+            ])
+        if usage is not None:
+            yield ModelDelta(usage=usage)
+
+    def _usage(self, raw: Any) -> Usage:
+        def get(obj: Any, name: str) -> int:
+            value = getattr(obj, name, None) if obj is not None else None
+            return int(value or 0)
+
+        prompt, completion = get(raw, "prompt_tokens"), get(raw, "completion_tokens")
+        usage = Usage(
+            input_tokens=prompt,
+            output_tokens=completion,
+            total_tokens=get(raw, "total_tokens") or prompt + completion,
+            reasoning_tokens=get(getattr(raw, "completion_tokens_details", None), "reasoning_tokens"),
+            cache_read_tokens=get(getattr(raw, "prompt_tokens_details", None), "cached_tokens"),
+        )
+        try:
+            prompt_cost, completion_cost = load_litellm().cost_per_token(
+                model=self.id, prompt_tokens=prompt, completion_tokens=completion
+            )
+            usage.cost = prompt_cost + completion_cost
+        except Exception:  # unknown model: no price
+            usage.cost = None
+        return usage
