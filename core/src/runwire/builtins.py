@@ -1,4 +1,4 @@
-"""The core's own plugin: the scripted model provider and the JSONL event sink.
+"""The core's own plugin: the scripted model, the JSONL sink, SQLite storage, the model memory updater.
 
 Registered through the ``runwire`` entry point ``core``, exactly like any other
 plugin.
@@ -25,3 +25,17 @@ def runwire_register_sinks(register: Register) -> None:
     from runwire.sinks.jsonl import JsonlSink
 
     register("jsonl", JsonlSink)
+
+
+@hookimpl
+def runwire_register_storage(register: Register) -> None:
+    from runwire.storage.sqlite import SqliteStorage
+
+    register("sqlite", SqliteStorage)
+
+
+@hookimpl
+def runwire_register_memory(register: Register) -> None:
+    from runwire.run.memory import ModelMemoryUpdater
+
+    register("model", ModelMemoryUpdater)

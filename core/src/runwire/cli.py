@@ -102,6 +102,50 @@ def _cmd_tools(args: argparse.Namespace) -> int:
     return 0
 
 
+def _storage(args: argparse.Namespace) -> Any:
+    import os
+
+    from runwire.storage import resolve_storage
+
+    return resolve_storage(args.db or os.environ.get("RUNWIRE_DB") or "sqlite:///runwire.db")
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    from runwire.run.sync_bridge import get_runner
+
+    sessions = get_runner()(_storage(args).list_sessions(args.user, args.limit))
+    for session in sessions:
+        runs = get_runner()(_storage(args).list_runs(session.session_id))
+        statuses = ", ".join(f"{r.run_id[:8]} {r.status}" for r in runs)
+        print(f"{session.session_id:<38} user={session.user_id or '-':<20} runs: {statuses or '-'}")
+    if not sessions:
+        print("no sessions", file=sys.stderr)
+    return 0
+
+
+def _cmd_runs_show(args: argparse.Namespace) -> int:
+    from runwire.run.sync_bridge import get_runner
+
+    run = get_runner()(_storage(args).get_run(args.run_id))
+    if run is None:
+        print(f"runwire: no run {args.run_id!r} in {args.db or 'the database'}", file=sys.stderr)
+        return 1
+    print(f"run {run.run_id}  session {run.session_id}  user {run.user_id or '-'}  status {run.status}")
+    start = run.events[0].created_at if run.events else run.created_at
+    for event in run.events or []:
+        detail = ""
+        if event.event == "RunContent":
+            detail = repr(getattr(event, "content", ""))[:80]
+        elif event.event.startswith("ToolCall") and getattr(event, "tool", None):
+            detail = f"{event.tool.tool_name}({json.dumps(event.tool.tool_args)}) -> {str(event.tool.result)[:60]}"
+        elif event.event in ("RunError", "RunCancelled"):
+            detail = str(getattr(event, "content", None) or getattr(event, "reason", ""))
+        print(f"  +{event.created_at - start:8.3f}s  {event.event:<28} {detail}")
+    if str(run.status) == "running":
+        print("  (no RunCompleted: the run is in progress, or its process stopped before it finished)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runwire", description="Run agents and inspect runwire plugins.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,6 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.set_defaults(func=_cmd_plugins)
     sub.add_parser("models", help="list model providers").set_defaults(func=_cmd_models)
     sub.add_parser("tools", help="list registered tools").set_defaults(func=_cmd_tools)
+    sessions = sub.add_parser("sessions", help="list stored sessions and their runs")
+    sessions.add_argument("--db", help="storage URL (default: $RUNWIRE_DB or sqlite:///runwire.db)")
+    sessions.add_argument("--user", help="only this user's sessions")
+    sessions.add_argument("--limit", type=int, default=50)
+    sessions.set_defaults(func=_cmd_sessions)
+    runs = sub.add_parser("runs", help="inspect stored runs")
+    runs_sub = runs.add_subparsers(dest="runs_command", required=True)
+    show = runs_sub.add_parser("show", help="a run's timeline of events")
+    show.add_argument("run_id")
+    show.add_argument("--db", help="storage URL (default: $RUNWIRE_DB or sqlite:///runwire.db)")
+    show.set_defaults(func=_cmd_runs_show)
     try:
         from runwire.plugins import get_registry
 

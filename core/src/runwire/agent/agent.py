@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from runwire.run.context import RunContext
     from runwire.run.stream import AsyncRunStream, RunStream
     from runwire.sinks.base import EventSink
+    from runwire.storage.base import Session, Storage, UserMemory
     from runwire.tools.function import Function
 
 DEFAULT_EVENTS_TO_SKIP = frozenset({RunEvent.run_content.value})
@@ -66,6 +67,12 @@ class Agent:
         user_id: Optional[str] = None,
         session_id: Optional[str] = None,
         session_state: Optional[dict[str, Any]] = None,
+        db: Union["Storage", str, None] = None,
+        add_history_to_context: bool = False,
+        num_history_runs: int = 3,
+        enable_user_memories: bool = False,
+        memory_model: Union["Model", str, None] = None,
+        memory_updater: Any = "model",
     ) -> None:
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
@@ -93,8 +100,16 @@ class Agent:
         self.user_id = user_id
         self.session_id = session_id
         self.session_state = session_state
+        self.db = db
+        self.add_history_to_context = add_history_to_context
+        self.num_history_runs = num_history_runs
+        self.enable_user_memories = enable_user_memories
+        self.memory_model = memory_model
+        self.memory_updater = memory_updater
         self._model: Optional["Model"] = None
         self._functions: Optional[dict[str, "Function"]] = None
+        self._storage: Optional["Storage"] = None
+        self._memory_updater: Any = None
 
     # -- configuration resolved on first use -------------------------------
     @property
@@ -115,6 +130,28 @@ class Agent:
 
             self._model = resolve_model(self.model)
         return self._model
+
+    def get_storage(self) -> Optional["Storage"]:
+        """The resolved storage (``db=``), or None when the agent keeps nothing."""
+        if self._storage is None and self.db is not None:
+            from runwire.storage import resolve_storage
+
+            self._storage = resolve_storage(self.db)
+        return self._storage
+
+    def get_memory_updater(self) -> Any:
+        """The memory updater: a registered name (``"model"``) or an object with ``async update(ctx, memories)``."""
+        if self._memory_updater is None:
+            updater = self.memory_updater
+            if isinstance(updater, str):
+                from runwire.plugins import get_registry
+
+                factory = get_registry().memory.get(updater)
+                if factory is None:
+                    raise LookupError(f"no memory updater named {updater!r} (registered: {', '.join(get_registry().memory)})")
+                updater = factory(model=self.memory_model)
+            self._memory_updater = updater
+        return self._memory_updater
 
     def get_functions(self) -> dict[str, "Function"]:
         """The agent's tools by name (names are looked up in the plugin registry once)."""
@@ -190,12 +227,18 @@ class Agent:
             session_state=state,
             max_turns=self.max_turns,
             tool_call_limit=self.tool_call_limit,
+            storage=self.get_storage(),
+            session_state_given=session_state is not None,
         )
 
     def _events(self, ctx: "RunContext", continued: bool = False) -> AsyncIterator[RunOutputEvent]:
         from runwire.run.loop import run_loop
 
         events = run_loop(ctx, continued=continued)
+        if ctx.storage is not None:
+            from runwire.storage.recorder import with_storage
+
+            events = with_storage(events, ctx, ctx.storage, continued=continued)
         sinks = self._sinks()
         if sinks:
             from runwire.sinks.dispatch import with_sinks
@@ -302,6 +345,42 @@ class Agent:
                 f"the run failed: {output.error_type}: {output.error}", output, output.error_type
             ) from ctx.error
         return output
+
+    # -- reading what was stored -----------------------------------------------
+    def _require_storage(self) -> "Storage":
+        storage = self.get_storage()
+        if storage is None:
+            raise ValueError("this agent stores nothing: give it db='sqlite:///runwire.db' (or another storage)")
+        return storage
+
+    async def aget_run_output(self, run_id: str, session_id: Optional[str] = None) -> Optional[RunOutput]:
+        """A stored run with its events, or None."""
+        return await self._require_storage().get_run(run_id, session_id)
+
+    def get_run_output(self, run_id: str, session_id: Optional[str] = None) -> Optional[RunOutput]:
+        from runwire.run.sync_bridge import get_runner
+
+        return get_runner()(self.aget_run_output(run_id, session_id))
+
+    async def aget_session(self, session_id: str) -> Optional["Session"]:
+        """A stored session with its runs, or None."""
+        return await self._require_storage().get_session(session_id)
+
+    def get_session(self, session_id: str) -> Optional["Session"]:
+        from runwire.run.sync_bridge import get_runner
+
+        return get_runner()(self.aget_session(session_id))
+
+    def get_sessions(self, user_id: Optional[str] = None, limit: int = 100) -> list["Session"]:
+        """Stored sessions, most recent first (of one user when ``user_id`` is given)."""
+        from runwire.run.sync_bridge import get_runner
+
+        return get_runner()(self._require_storage().list_sessions(user_id, limit))
+
+    def get_user_memories(self, user_id: str) -> list["UserMemory"]:
+        from runwire.run.sync_bridge import get_runner
+
+        return get_runner()(self._require_storage().get_memories(user_id))
 
     # -- cancelling -----------------------------------------------------------
     @staticmethod

@@ -12,6 +12,7 @@ from runwire.run.output import RunOutput
 if TYPE_CHECKING:
     from runwire.agent.agent import Agent
     from runwire.models.base import Model
+    from runwire.storage.base import Storage
     from runwire.tools.function import Function
 
 
@@ -35,6 +36,8 @@ class RunContext:
         session_state: Optional[dict[str, Any]] = None,
         max_turns: int,
         tool_call_limit: Optional[int],
+        storage: Optional["Storage"] = None,
+        session_state_given: bool = False,
     ) -> None:
         self.agent = agent
         self.output = output
@@ -59,6 +62,9 @@ class RunContext:
         self.tool_specs = [fn.spec() for fn in functions.values()]
         self.last_parsed: Any = None
         self.stop_after_tools = False
+        self.storage = storage
+        self.session_state_given = session_state_given
+        self.memories: list[Any] = []
         self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
         if store_events and output.events is None:
             output.events = []

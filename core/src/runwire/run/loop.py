@@ -18,6 +18,8 @@ from runwire.models.message import Message, ToolCall
 from runwire.run.cancel import register_run, unregister_run
 from runwire.run.context import RunContext
 from runwire.run.events import (
+    MemoryUpdateCompletedEvent,
+    MemoryUpdateStartedEvent,
     ModelRequestCompletedEvent,
     ModelRequestStartedEvent,
     ReasoningContentDeltaEvent,
@@ -91,8 +93,13 @@ async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator
             out.content = parse_structured(ctx.agent.output_schema, text, parsed)
             out.content_type = type(out.content).__name__
             yield ctx.stamp(RunContentEvent(content=out.content, content_type=out.content_type))
-        _finish_metrics(ctx)
         yield ctx.stamp(RunContentCompletedEvent())
+        if ctx.agent.enable_user_memories and ctx.storage is not None and ctx.user_id is not None:
+            _check_cancel(ctx)
+            yield ctx.stamp(MemoryUpdateStartedEvent())
+            ctx.memories = await ctx.agent.get_memory_updater().update(ctx, ctx.memories)
+            yield ctx.stamp(MemoryUpdateCompletedEvent(memories=[m.memory for m in ctx.memories]))
+        _finish_metrics(ctx)
         out.status = RunStatus.completed
         yield ctx.stamp(
             RunCompletedEvent(

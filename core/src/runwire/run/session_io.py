@@ -1,0 +1,46 @@
+"""Loading what a run needs from storage: session state, earlier runs, user memories."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from runwire.models.message import Message
+from runwire.run.memory import memory_system_text
+from runwire.storage.base import Session
+
+if TYPE_CHECKING:
+    from runwire.run.context import RunContext
+
+
+def _insert_point(messages: list[Message]) -> int:
+    return 1 if messages and messages[0].role == "system" else 0
+
+
+async def load_session_context(ctx: "RunContext") -> Optional[Session]:
+    """Fill the run's context from storage before it starts; returns the stored session, if any."""
+    storage = ctx.storage
+    assert storage is not None
+    agent = ctx.agent
+    session_id = ctx.session_id or ""
+    session = await storage.get_session(session_id, with_runs=False)
+    if session is not None and not ctx.session_state_given:
+        ctx.session_state.update(session.session_state)
+    if agent.add_history_to_context and session is not None:
+        runs = await storage.list_runs(session_id, last=agent.num_history_runs, status="completed")
+        history: list[Message] = []
+        for run in runs:
+            for message in run.messages:
+                if message.role != "system" and not message.from_history:
+                    message.from_history = True
+                    history.append(message)
+        at = _insert_point(ctx.messages)
+        ctx.messages[at:at] = history
+    if agent.enable_user_memories and ctx.user_id is not None:
+        ctx.memories = await storage.get_memories(ctx.user_id)
+        if ctx.memories:
+            text = memory_system_text(ctx.memories)
+            if ctx.messages and ctx.messages[0].role == "system":
+                ctx.messages[0] = Message(role="system", content=f"{ctx.messages[0].text()}\n\n{text}")
+            else:
+                ctx.messages.insert(0, Message(role="system", content=text))
+    return session

@@ -1,0 +1,94 @@
+"""SQLite storage (stdlib ``sqlite3``): the embedded default, ``Agent(db="sqlite:///runwire.db")``.
+
+One connection per storage object, used from a worker thread under a lock;
+WAL mode and a busy timeout let several processes share the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Optional, Sequence, Union
+
+from runwire.storage.sql import SQLStorage
+
+
+def path_from_url(url: str) -> str:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db``, ``sqlite://:memory:`` or a plain path."""
+    if url.startswith("sqlite://"):
+        rest = url[len("sqlite://"):]
+        if rest.startswith("/"):
+            rest = rest[1:]
+        return rest or ":memory:"
+    return url
+
+
+class SqliteStorage(SQLStorage):
+    """Runs, events, sessions and memories in one SQLite file."""
+
+    def __init__(self, url_or_path: Union[str, Path] = "runwire.db", *, timeout: float = 30.0) -> None:
+        super().__init__()
+        self.path = path_from_url(str(url_or_path))
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SqliteStorage({self.path!r})"
+
+    def _call(self, fn: Any) -> Any:
+        with self._lock:
+            return fn(self._conn)
+
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await asyncio.to_thread(self._call, lambda c: c.execute(sql, tuple(params)))
+
+    async def _run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(sql, rows)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        await asyncio.to_thread(self._call, write)
+
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return await asyncio.to_thread(self._call, lambda c: c.execute(sql, tuple(params)).fetchall())
+
+    async def _schema_version(self) -> Optional[int]:
+        def read(conn: sqlite3.Connection) -> Optional[int]:
+            conn.execute("CREATE TABLE IF NOT EXISTS runwire_schema (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT MAX(version) FROM runwire_schema").fetchone()
+            return row[0] if row else None
+
+        return await asyncio.to_thread(self._call, read)
+
+    async def _migrate(self, current: Optional[int], statements: list[str], version: int) -> None:
+        def migrate(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")  # one migrator at a time across processes
+            try:
+                row = conn.execute("SELECT MAX(version) FROM runwire_schema").fetchone()
+                if row and row[0] is not None and row[0] >= version:
+                    conn.execute("ROLLBACK")
+                    return
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO runwire_schema (version) VALUES (?)", (version,))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        await asyncio.to_thread(self._call, migrate)
+
+    async def aclose(self) -> None:
+        self._call(lambda c: c.close())

@@ -1,0 +1,5 @@
+"""runwire-postgres: storage on PostgreSQL."""
+
+from runwire_postgres.storage import PostgresStorage
+
+__all__ = ["PostgresStorage"]

@@ -1,0 +1,100 @@
+"""``PostgresStorage``: runwire's SQL storage on PostgreSQL with psycopg 3."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import weakref
+from typing import Any, Optional, Sequence
+
+from psycopg_pool import AsyncConnectionPool
+
+from runwire.storage.sql import SQLStorage
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class PostgresStorage(SQLStorage):
+    """Sessions, runs, event logs and memories in PostgreSQL (``schema`` defaults to ``public``).
+
+    A connection pool is kept per event loop, so sync ``agent.run()`` and async
+    code in the same process can share one storage object.
+    """
+
+    json_type = "JSONB"
+
+    def __init__(self, url: str, *, schema: Optional[str] = None, min_size: int = 1, max_size: int = 10) -> None:
+        super().__init__()
+        if schema is not None and not _IDENT.match(schema):
+            raise ValueError(f"schema must be a plain identifier, got {schema!r}")
+        self.url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        self.schema = schema
+        self.min_size = min_size
+        self.max_size = max_size
+        self._pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool]" = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        from runwire.utils.redact import redact
+
+        return f"PostgresStorage({redact(self.url)!r})"
+
+    async def _pool(self) -> AsyncConnectionPool:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            kwargs: dict[str, Any] = {"autocommit": True}
+            if self.schema:
+                kwargs["options"] = f"-c search_path={self.schema}"
+            pool = AsyncConnectionPool(self.url, min_size=self.min_size, max_size=self.max_size, kwargs=kwargs, open=False)
+            await pool.open(wait=True, timeout=30)
+            self._pools[loop] = pool
+        return pool
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        async with (await self._pool()).connection() as conn:
+            await conn.execute(self._sql(sql), tuple(params))
+
+    async def _run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        async with (await self._pool()).connection() as conn:
+            async with conn.transaction():
+                async with conn.cursor() as cur:
+                    await cur.executemany(self._sql(sql), rows)
+
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        async with (await self._pool()).connection() as conn:
+            cur = await conn.execute(self._sql(sql), tuple(params))
+            return list(await cur.fetchall())
+
+    async def _schema_version(self) -> Optional[int]:
+        async with (await self._pool()).connection() as conn:
+            async with conn.transaction():  # other processes may be starting too
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext('runwire_schema'))")
+                if self.schema:
+                    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+                await conn.execute("CREATE TABLE IF NOT EXISTS runwire_schema (version INTEGER NOT NULL)")
+                cur = await conn.execute("SELECT MAX(version) FROM runwire_schema")
+                row = await cur.fetchone()
+                return row[0] if row else None
+
+    async def _migrate(self, current: Optional[int], statements: list[str], version: int) -> None:
+        async with (await self._pool()).connection() as conn:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext('runwire_schema'))")
+                cur = await conn.execute("SELECT MAX(version) FROM runwire_schema")
+                row = await cur.fetchone()
+                if row and row[0] is not None and row[0] >= version:
+                    return
+                for statement in statements:
+                    await conn.execute(statement)
+                await conn.execute("INSERT INTO runwire_schema (version) VALUES (%s)", (version,))
+
+    async def aclose(self) -> None:
+        pools = list(self._pools.items())
+        self._pools.clear()
+        for loop, pool in pools:
+            if loop is asyncio.get_running_loop():
+                await pool.close()

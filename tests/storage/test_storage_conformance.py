@@ -1,0 +1,179 @@
+"""One storage suite, passed by SQLite and PostgreSQL alike."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from runwire.agent import Agent
+from runwire.storage import SchemaVersionError
+from runwire.testing import ScriptedModel, ToolCall
+from runwire.testing.events import event_names
+
+
+def echo_model(**kwargs):
+    return ScriptedModel(lambda request: f"echo {request.messages[-1].text()}", **kwargs)
+
+
+async def test_a_run_and_its_events_are_stored_and_read_back(storage):
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    agent = Agent(model=ScriptedModel([[ToolCall("add", {"a": 1, "b": 2})], "three it is"]), tools=[add], db=storage,
+                  store_events=True, events_to_skip=[])
+    out = await agent.arun("1+2?", user_id="ann", session_id="s1")
+    stored = await agent.aget_run_output(out.run_id, "s1")
+    assert stored.status == "completed" and stored.content == "three it is" and stored.user_id == "ann"
+    assert stored.tools[0].result == "3" and [m.role for m in stored.messages] == [m.role for m in out.messages]
+    names = event_names(stored.events)
+    # RunContent chunks are coalesced per model response; everything else is there, in order
+    assert names == [n for i, n in enumerate(event_names(out.events))
+                     if n != "RunContent" or event_names(out.events)[i - 1] != "RunContent"]
+    assert [e.content for e in stored.events if e.event == "RunContent"] == ["three it is"]
+    assert await agent.aget_run_output(out.run_id, "other-session") is None
+
+
+async def test_history_puts_earlier_runs_into_context(storage):
+    model = echo_model()
+    agent = Agent(model=model, db=storage, add_history_to_context=True, num_history_runs=2)
+    for word in ("one", "two", "three"):
+        await agent.arun(word, session_id="hist")
+    await agent.arun("four", session_id="hist")
+    sent = [m.text() for m in model.requests[-1].messages]
+    assert sent == ["two", "echo two", "three", "echo three", "four"]
+    assert all(m.from_history for m in model.requests[-1].messages[:4])
+    other = Agent(model=echo_model(), db=storage, add_history_to_context=True)
+    await other.arun("alone", session_id="fresh")
+    assert [m.text() for m in other.model.requests[-1].messages] == ["alone"]
+
+
+async def test_new_runs_never_rewrite_earlier_runs(storage):
+    agent = Agent(model=echo_model(), db=storage)
+    first = await agent.arun("a", session_id="s")
+    rows = await storage._fetch("SELECT updated_at FROM runwire_runs WHERE run_id = ?", (first.run_id,))
+    for i in range(5):
+        await agent.arun(f"more {i}", session_id="s")
+    assert await storage._fetch("SELECT updated_at FROM runwire_runs WHERE run_id = ?", (first.run_id,)) == rows
+    assert len(await storage.list_runs("s")) == 6
+
+
+async def test_sessions_by_user_and_session_state(storage):
+    def remember(item: str, session_state) -> str:
+        session_state.setdefault("items", []).append(item)
+        return f"{len(session_state['items'])} items"
+
+    script = lambda request: [ToolCall("remember", {"item": request.messages[-1].text()})] \
+        if request.messages[-1].role == "user" else "noted"
+    agent = Agent(model=ScriptedModel(script), tools=[remember], db=storage)
+    await agent.arun("milk", user_id="ann", session_id="shop")
+    out = await agent.arun("eggs", user_id="ann", session_id="shop")
+    assert out.tools[0].result == "2 items"
+    await agent.arun("x", user_id="bob", session_id="bob-1")
+    session = await agent.aget_session("shop")
+    assert session.session_state == {"items": ["milk", "eggs"]} and [r.input for r in session.runs] == ["milk", "eggs"]
+    assert [s.session_id for s in await storage.list_sessions("ann")] == ["shop"]
+    assert {s.session_id for s in await storage.list_sessions()} == {"shop", "bob-1"}
+
+
+async def test_user_memories_are_updated_and_used_later(storage):
+    memory_model = ScriptedModel([
+        '{"add": ["Ann likes green tea"], "update": [], "delete": []}',
+        '{"add": [], "update": [], "delete": []}',
+    ])
+    model = echo_model()
+    agent = Agent(model=model, db=storage, enable_user_memories=True, memory_model=memory_model,
+                  store_events=True)
+    first = await agent.arun("I love green tea", user_id="ann", session_id="m1")
+    names = event_names(first.events)
+    assert names[-3:] == ["MemoryUpdateStarted", "MemoryUpdateCompleted", "RunCompleted"]
+    assert first.events[-2].memories == ["Ann likes green tea"]
+    assert first.metrics.details["memory_model"][0].output_tokens > 0
+    await agent.arun("What should I drink?", user_id="ann", session_id="m2")
+    system = model.requests[-1].messages[0]
+    assert system.role == "system" and "- Ann likes green tea" in system.text()
+    assert [m.memory for m in await storage.get_memories("ann")] == ["Ann likes green tea"]
+
+
+async def test_memory_deletes_and_updates(storage):
+    agent = Agent(model=echo_model(), db=storage, enable_user_memories=True,
+                  memory_model=ScriptedModel(['{"add": ["a", "b"]}']))
+    await agent.arun("x", user_id="u", session_id="s")
+    a, b = await storage.get_memories("u")
+    agent2 = Agent(model=echo_model(), db=storage, enable_user_memories=True,
+                   memory_model=ScriptedModel([f'{{"update": [{{"memory_id": "{a.memory_id}", "memory": "A"}}], "delete": ["{b.memory_id}"]}}']))
+    await agent2.arun("y", user_id="u", session_id="s")
+    assert [m.memory for m in await storage.get_memories("u")] == ["A"]
+
+
+async def test_concurrent_runs_lose_nothing(storage):
+    agent = Agent(model=echo_model(chunk_delay=0.001), db=storage)
+    one_session = [agent.arun(f"q{i}", session_id="busy") for i in range(50)]
+    many_sessions = [agent.arun(f"q{i}", session_id=f"s{i}") for i in range(50)]
+    outs = await asyncio.gather(*one_session, *many_sessions)
+    assert len(await storage.list_runs("busy")) == 50
+    for i in range(50):
+        assert [r.content for r in await storage.list_runs(f"s{i}")] == [f"echo q{i}"]
+    rows = await storage._fetch("SELECT COUNT(*), COUNT(DISTINCT run_id) FROM runwire_events")
+    per_run = len(await storage.get_events(outs[0].run_id))
+    assert rows[0] == (100 * per_run, 100) and per_run == 6  # started, request started, content, completed x3
+
+
+async def test_newer_schema_is_refused_and_older_is_upgraded(backend):
+    storage = backend.make()
+    await storage.setup()
+    await storage._run("INSERT INTO runwire_schema (version) VALUES (?)", (99,))
+    newer = backend.make()
+    with pytest.raises(SchemaVersionError, match="schema version 99, newer than this runwire knows"):
+        await newer.setup()
+    await storage._run("DELETE FROM runwire_schema WHERE version = ?", (99,))
+    await storage._run("DROP TABLE runwire_memories")
+    await storage._run("DELETE FROM runwire_schema")  # an old database: version table empty, tables partly there
+    fresh = backend.make()
+    await fresh.setup()
+    assert (await fresh._fetch("SELECT MAX(version) FROM runwire_schema"))[0][0] == 1
+    await fresh.get_memories("anyone")  # the missing table is back
+
+
+def test_a_killed_process_leaves_its_events_and_an_unfinished_run(backend, tmp_path):
+    script = tmp_path / "victim.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        from runwire.agent import Agent
+        from runwire.testing import ScriptedModel
+        sys.path.insert(0, {str(os.path.dirname(__file__))!r})
+        from conftest import Backend
+        backend = Backend({backend.kind!r}, {backend.url!r}, {backend.schema!r})
+        words = " ".join(f"w{{i}}" for i in range(10000))
+        agent = Agent(model=ScriptedModel([words], chunk_delay=0.002), db=backend.make())
+        stream = agent.run("go", session_id="doomed", run_id="victim-run", stream=True)
+        for i, event in enumerate(stream):
+            if i == 300:
+                print("READY", flush=True)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "READY"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    reader = backend.make()
+    run = asyncio.run(reader.get_run("victim-run", "doomed"))
+    assert str(run.status) == "running" and run.session_id == "doomed"
+    names = event_names(run.events)
+    assert names[:2] == ["RunStarted", "ModelRequestStarted"] and "RunCompleted" not in names
+    streamed = "".join(e.content for e in run.events if e.event == "RunContent")
+    assert streamed.startswith("w0 w1 w2") and len(streamed.split()) >= 300
+
+
+def test_cli_lists_sessions_and_shows_a_run(tmp_path):
+    url = f"sqlite:///{tmp_path}/cli.db"
+    out = Agent(model=echo_model(), db=url).run("hello", user_id="ann", session_id="cli-s")
+    env = {**os.environ, "RUNWIRE_DB": url}
+    listing = subprocess.run([sys.executable, "-m", "runwire.cli", "sessions"], capture_output=True, text=True, env=env, timeout=60)
+    assert "cli-s" in listing.stdout and "user=ann" in listing.stdout and "completed" in listing.stdout
+    show = subprocess.run([sys.executable, "-m", "runwire.cli", "runs", "show", out.run_id], capture_output=True, text=True, env=env, timeout=60)
+    assert show.returncode == 0 and "RunStarted" in show.stdout and "'echo hello'" in show.stdout
