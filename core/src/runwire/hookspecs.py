@@ -59,6 +59,16 @@ def runwire_register_storage(register: Register) -> None:
 
 
 @hookspec
+def runwire_register_cancellation(register: Register) -> None:
+    """Register cancellation backends by URL scheme: ``register(scheme, factory)``.
+
+    ``factory(url)`` returns a :class:`runwire.run.cancel.CancellationBackend`
+    that reaches runs in other processes; ``RUNWIRE_CANCELLATION=scheme://...``
+    selects it.
+    """
+
+
+@hookspec
 def runwire_register_sinks(register: Register) -> None:
     """Register event sinks: ``register(name, factory)``.
 

@@ -76,6 +76,7 @@ class Registry:
         self.memory: dict[str, Callable[..., Any]] = {}
         self.storage: dict[str, Callable[..., Any]] = {}
         self.sinks: dict[str, Callable[..., Any]] = {}
+        self.cancellation: dict[str, Callable[..., Any]] = {}
         self.event_types: dict[str, type] = {}
         self.commands: dict[str, CommandSpec] = {}
         self.plugins: dict[str, PluginInfo] = {}
@@ -144,6 +145,7 @@ class Registry:
             "memory": register_named(self.memory),
             "storage": register_named(self.storage),
             "sinks": register_named(self.sinks),
+            "cancellation": register_named(self.cancellation),
             "event_types": register_event_types,
             "commands": register_commands,
         }[kind]

@@ -59,7 +59,7 @@ def test_cancel_stops_generation_between_tokens():
         if event.event == "RunContent":
             received += 1
             if received == 3:
-                assert Agent.cancel_run(stream.run_id)
+                assert agent.cancel_run(stream.run_id)
         if event.event == "RunCancelled":
             break
     out = stream.run_output

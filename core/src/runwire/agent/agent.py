@@ -382,17 +382,142 @@ class Agent:
 
         return get_runner()(self._require_storage().get_memories(user_id))
 
+    # -- human in the loop ---------------------------------------------------
+    async def _continuable(self, run_response: Optional[RunOutput], run_id: Optional[str],
+                           session_id: Optional[str], updated_tools: Optional[Sequence[Any]]) -> RunOutput:
+        from runwire.run.continuation import apply_updates, check_continuable
+
+        run = run_response
+        if run is None:
+            if run_id is None:
+                raise ValueError("continue_run needs run_response=, or run_id= (with session_id=) of a stored run")
+            storage = self.get_storage()
+            if storage is None:
+                raise ValueError("continue_run(run_id=...) reads the run from storage: give the agent db=...")
+            run = await storage.get_run(run_id, session_id, with_events=False)
+        if run is not None:
+            apply_updates(run, updated_tools)
+        return check_continuable(run, run_id)
+
+    def _continue_context(self, run: RunOutput) -> "RunContext":
+        from runwire.run.context import RunContext
+
+        model = self.get_model()
+        return RunContext(
+            self, run, model, run.messages, self.get_functions(),
+            store_events=self.store_events, events_to_skip=self.events_to_skip,
+            session_state=dict(self.session_state or {}), max_turns=self.max_turns,
+            tool_call_limit=self.tool_call_limit, storage=self.get_storage(),
+        )
+
+    def continue_run(
+        self,
+        run_response: Optional[RunOutput] = None,
+        *,
+        run_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        updated_tools: Optional[Sequence[Any]] = None,
+        stream: Optional[bool] = None,
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+    ) -> Union[RunOutput, "RunStream"]:
+        """Resume a paused run once its waiting tools are confirmed, answered or executed.
+
+        Give the paused ``run_response``, or ``run_id`` (and ``session_id``) of a run
+        in this agent's storage, possibly paused by another process, with
+        ``updated_tools``. The run keeps its ids; it may pause again.
+        """
+        from runwire.run.sync_bridge import get_runner
+
+        runner = get_runner()
+        run = runner(self._continuable(run_response, run_id, session_id, updated_tools))
+        ctx = self._continue_context(run)
+        if self.stream if stream is None else stream:
+            from runwire.run.stream import RunStream
+
+            return RunStream(self._events(ctx, True), ctx, self._all_events(stream_events, stream_intermediate_steps), runner)
+        return runner(self._drain(ctx, True))
+
+    def acontinue_run(
+        self,
+        run_response: Optional[RunOutput] = None,
+        *,
+        run_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        updated_tools: Optional[Sequence[Any]] = None,
+        stream: Optional[bool] = None,
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+    ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]:
+        """Async :meth:`continue_run`: awaitable, or with ``stream=True`` an async iterator."""
+        all_events = self._all_events(stream_events, stream_intermediate_steps)
+        if self.stream if stream is None else stream:
+            from runwire.run.stream import AsyncRunStream
+
+            holder: list[AsyncRunStream] = []  # the run is read from storage once iteration starts
+            stream_obj = AsyncRunStream(self._deferred(holder, run_response, run_id, session_id, updated_tools),
+                                        None, all_events)
+            holder.append(stream_obj)
+            return stream_obj
+
+        async def resume() -> RunOutput:
+            run = await self._continuable(run_response, run_id, session_id, updated_tools)
+            return await self._drain(self._continue_context(run), True)
+
+        return resume()
+
+    async def _deferred(self, holder: list[Any], run_response: Optional[RunOutput], run_id: Optional[str],
+                        session_id: Optional[str], updated_tools: Optional[Sequence[Any]]) -> AsyncIterator[RunOutputEvent]:
+        run = await self._continuable(run_response, run_id, session_id, updated_tools)
+        ctx = self._continue_context(run)
+        holder[0]._ctx = ctx
+        async for event in self._events(ctx, True):
+            yield event
+
     # -- cancelling -----------------------------------------------------------
-    @staticmethod
-    def cancel_run(run_id: str, reason: Optional[str] = None) -> bool:
-        """Ask the run ``run_id`` to stop; it ends with RunCancelled. False if it is not running."""
+    def cancel_run(self, run_id: str, reason: Optional[str] = None) -> bool:
+        """Stop the run ``run_id``: live here or (with a cancellation backend) elsewhere, or paused in storage.
+
+        A live run ends with RunCancelled and keeps its partial content. Returns
+        False for an unknown or finished run.
+        """
         from runwire.run.cancel import cancel_run
 
-        return cancel_run(run_id, reason)
+        if cancel_run(run_id, reason):
+            return True
+        storage = self.get_storage()
+        if storage is None:
+            return False
+        from runwire.run.sync_bridge import get_runner
 
-    @staticmethod
-    async def acancel_run(run_id: str, reason: Optional[str] = None) -> bool:
-        return Agent.cancel_run(run_id, reason)
+        return get_runner()(self._cancel_stored(run_id, reason or "cancelled by the user"))
+
+    async def acancel_run(self, run_id: str, reason: Optional[str] = None) -> bool:
+        from runwire.run.cancel import cancel_run
+
+        if cancel_run(run_id, reason):
+            return True
+        return await self._cancel_stored(run_id, reason or "cancelled by the user")
+
+    async def _cancel_stored(self, run_id: str, reason: str) -> bool:
+        storage = self.get_storage()
+        if storage is None:
+            return False
+        run = await storage.get_run(run_id, with_events=False)
+        if run is None or run.status != RunStatus.paused:
+            return False
+        from runwire.run.events import RunCancelledEvent
+
+        run.status = RunStatus.cancelled
+        run.cancel_reason = reason
+        for te in run.tools:
+            if te.status == "paused":
+                te.status = "interrupted"
+        event = RunCancelledEvent(reason=reason, run_id=run.run_id, session_id=run.session_id,
+                                  agent_id=run.agent_id, agent_name=run.agent_name)
+        await storage.append_events(run.run_id, run.session_id, await storage.next_event_seq(run.run_id), [event.to_dict()])
+        await storage.save_run(run)
+        return True
 
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r}, model={self.model!r})"

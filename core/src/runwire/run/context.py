@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -58,6 +59,9 @@ class RunContext:
         self.started = time.perf_counter()
         self.first_token_at: Optional[float] = None
         self.cancel_reason: Optional[str] = None
+        # The task currently inside the run loop (None while the caller holds an event), and its loop.
+        self.driver_task: Optional["asyncio.Task[Any]"] = None
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.error: Optional[BaseException] = None
         self.tool_specs = [fn.spec() for fn in functions.values()]
         self.last_parsed: Any = None
@@ -74,8 +78,21 @@ class RunContext:
         return self.cancel_reason is not None
 
     def request_cancel(self, reason: str = "cancelled by the user") -> None:
+        """Stop the run: at the next chunk or tool boundary, and at once if it is waiting
+        (the in-flight model call or tool await is interrupted). Thread-safe."""
         if self.cancel_reason is None:
             self.cancel_reason = reason
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._interrupt)
+            except RuntimeError:  # the loop just closed: the run is over
+                pass
+
+    def _interrupt(self) -> None:
+        task = self.driver_task
+        if task is not None and not task.done():
+            task.cancel()
 
     def stamp(self, event: RunOutputEvent) -> RunOutputEvent:
         """Fill in the run's ids and keep the event on the output when store_events asks for it."""

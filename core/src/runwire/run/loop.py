@@ -17,6 +17,7 @@ from runwire.models.base import ModelRequest
 from runwire.models.message import Message, ToolCall
 from runwire.run.cancel import register_run, unregister_run
 from runwire.run.context import RunContext
+from runwire.run.continuation import resolve_paused
 from runwire.run.events import (
     MemoryUpdateCompletedEvent,
     MemoryUpdateStartedEvent,
@@ -45,7 +46,30 @@ def _check_cancel(ctx: RunContext) -> None:
 
 
 async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator[RunOutputEvent]:
-    """Run to the end, yielding every event. Never raises for a run failure: it ends in RunError."""
+    """Run to the end, yielding every event. Never raises for a run failure: it ends in RunError.
+
+    While the loop is working (not while the caller holds an event), ``ctx.driver_task``
+    names the task running it, so ``cancel_run`` can interrupt whatever it awaits.
+    """
+    ctx.loop = asyncio.get_running_loop()
+    inner = _run(ctx, continued)
+    step = inner.__anext__
+    current_task = asyncio.current_task
+    try:
+        while True:
+            ctx.driver_task = current_task()
+            try:
+                event = await step()
+            except StopAsyncIteration:
+                return
+            finally:
+                ctx.driver_task = None
+            yield event
+    finally:
+        await inner.aclose()
+
+
+async def _run(ctx: RunContext, continued: bool) -> AsyncIterator[RunOutputEvent]:
     out = ctx.output
     out.status = RunStatus.running
     register_run(ctx)
@@ -53,6 +77,8 @@ async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator
         if continued:
             yield ctx.stamp(RunContinuedEvent())
             pending = [te for te in out.tools if te.status == "paused"]
+            for event in resolve_paused(ctx, pending):
+                yield event
             async for event in _tools_turn(ctx, pending):
                 yield event
             if out.status == RunStatus.paused:
@@ -109,14 +135,16 @@ async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator
                 metrics=out.metrics,
             )
         )
-    except (RunCancelledError, asyncio.CancelledError) as exc:
-        reason = ctx.cancel_reason or str(exc) or "cancelled"
-        _interrupt_unfinished(ctx)
-        out.content = "".join(ctx.streamed)  # the partial answer is kept
-        out.status = RunStatus.cancelled
-        out.cancel_reason = reason
-        _finish_metrics(ctx)
-        yield ctx.stamp(RunCancelledEvent(reason=reason))
+    except asyncio.CancelledError:
+        if ctx.cancel_reason is None:  # the caller's task was cancelled (a timeout, a shutdown): let it through
+            ctx.stamp(_cancelled(ctx, "the task running the run was cancelled"))
+            raise
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()  # our own interrupt: the caller's task goes on
+        yield ctx.stamp(_cancelled(ctx, ctx.cancel_reason))
+    except RunCancelledError as exc:
+        yield ctx.stamp(_cancelled(ctx, ctx.cancel_reason or str(exc) or "cancelled"))
     except Exception as exc:
         ctx.error = exc
         out.status = RunStatus.error
@@ -214,6 +242,16 @@ async def _tools_turn(ctx: RunContext, executions: list[ToolExecution]) -> Async
         getattr(ctx.functions.get(te.tool_name), "stop_after_tool_call", False) and te.status == "completed"
         for te in executions
     )
+
+
+def _cancelled(ctx: RunContext, reason: str) -> RunCancelledEvent:
+    out = ctx.output
+    _interrupt_unfinished(ctx)
+    out.content = "".join(ctx.streamed)  # the partial answer is kept
+    out.status = RunStatus.cancelled
+    out.cancel_reason = reason
+    _finish_metrics(ctx)
+    return RunCancelledEvent(reason=reason)
 
 
 def _interrupt_unfinished(ctx: RunContext) -> None:

@@ -7,7 +7,7 @@ the run's output is on ``.run_output``, and its attributes (``events``,
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, AsyncIterator, Callable, Iterator, Optional
 
 from runwire.run.context import RunContext
 from runwire.run.events import ALWAYS_STREAMED, RunOutputEvent
@@ -15,26 +15,31 @@ from runwire.run.output import RunOutput
 
 
 class _StreamBase:
-    def __init__(self, events: AsyncIterator[RunOutputEvent], ctx: RunContext, all_events: bool) -> None:
+    def __init__(self, events: AsyncIterator[RunOutputEvent], ctx: Optional[RunContext], all_events: bool) -> None:
         self._events = events
         self._ctx = ctx
         self._all = all_events
         self.finished = False
 
+    def _context(self) -> RunContext:
+        if self._ctx is None:
+            raise RuntimeError("this run has not started yet: iterate the stream first")
+        return self._ctx
+
     @property
     def run_output(self) -> RunOutput:
         """The run's output (complete once the stream is exhausted)."""
-        return self._ctx.output
+        return self._context().output
 
     @property
     def run_id(self) -> str:
-        return self._ctx.run_id
+        return self._context().run_id
 
     def __getattr__(self, name: str) -> Any:
         # Reading e.g. ``stream.events`` after iterating, as the seed's snippets do.
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(self._ctx.output, name)
+        return getattr(self._context().output, name)
 
     async def _next_visible(self) -> RunOutputEvent:
         events = self._events

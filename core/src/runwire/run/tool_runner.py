@@ -160,11 +160,11 @@ async def run_tool_calls(ctx: RunContext, executions: list[ToolExecution]) -> As
     """
     runnable = []
     for te in executions:
+        if te.status in ("rejected", "completed"):  # answered by a human
+            continue
         fn = ctx.functions.get(te.tool_name)
         if fn is not None and fn.needs_human and not te.answered:
             te.status = "paused"
-            continue
-        if te.status == "rejected":
             continue
         runnable.append(te)
         yield ctx.stamp(ToolCallStartedEvent(tool=_snapshot(te)))
