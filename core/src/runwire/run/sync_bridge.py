@@ -26,12 +26,25 @@ class _LoopHolder:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
 
-    def __del__(self) -> None:
+    def close(self) -> None:
+        """Cancel what is left on the loop (connection pools, idle tasks), then close it."""
+        loop = self.loop
+        if loop.is_closed() or loop.is_running():
+            return
         try:
-            if not self.loop.is_closed() and not self.loop.is_running():
-                self.loop.close()
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
         except Exception:
             pass
+        finally:
+            loop.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _thread_loop() -> asyncio.AbstractEventLoop:
@@ -47,6 +60,7 @@ def _close_main_loop() -> None:
     holder = getattr(_local, "holder", None)
     if holder is not None:
         _local.holder = None
+        holder.close()
 
 
 def _background_loop() -> asyncio.AbstractEventLoop:
