@@ -73,6 +73,14 @@ class Agent:
         enable_user_memories: bool = False,
         memory_model: Union["Model", str, None] = None,
         memory_updater: Any = "model",
+        output_retries: int = 1,
+        parser_model: Union["Model", str, None] = None,
+        parser_model_prompt: Optional[str] = None,
+        output_model: Union["Model", str, None] = None,
+        output_model_prompt: Optional[str] = None,
+        reasoning: bool = False,
+        reasoning_model: Union["Model", str, None] = None,
+        reasoning_max_steps: int = 10,
     ) -> None:
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
@@ -106,6 +114,15 @@ class Agent:
         self.enable_user_memories = enable_user_memories
         self.memory_model = memory_model
         self.memory_updater = memory_updater
+        self.output_retries = output_retries
+        self.parser_model = parser_model
+        self.parser_model_prompt = parser_model_prompt
+        self.output_model = output_model
+        self.output_model_prompt = output_model_prompt
+        self.reasoning = reasoning or reasoning_model is not None
+        self.reasoning_model = reasoning_model
+        self.reasoning_max_steps = reasoning_max_steps
+        self._helpers: dict[str, "Model"] = {}
         self._model: Optional["Model"] = None
         self._functions: Optional[dict[str, "Function"]] = None
         self._storage: Optional["Storage"] = None
@@ -130,6 +147,20 @@ class Agent:
 
             self._model = resolve_model(self.model)
         return self._model
+
+    def get_helper_model(self, kind: str) -> "Model":
+        """The parser, output, reasoning or memory model (``kind`` is the attribute name); the agent's own when unset."""
+        model = self._helpers.get(kind)
+        if model is None:
+            spec = getattr(self, kind)
+            if spec is None:
+                model = self.get_model()
+            else:
+                from runwire.models.resolve import resolve_model
+
+                model = resolve_model(spec)
+            self._helpers[kind] = model
+        return model
 
     def get_storage(self) -> Optional["Storage"]:
         """The resolved storage (``db=``), or None when the agent keeps nothing."""

@@ -56,6 +56,7 @@ class RunContext:
         self.max_turns = max_turns
         self.tool_call_limit = tool_call_limit
         self.tool_calls_made = 0
+        self.turns = 0
         self.started = time.perf_counter()
         self.first_token_at: Optional[float] = None
         self.cancel_reason: Optional[str] = None

@@ -30,12 +30,16 @@ from runwire.run.events import (
     RunContentEvent,
     RunContinuedEvent,
     RunErrorEvent,
+    RunIntermediateContentEvent,
     RunOutputEvent,
     RunPausedEvent,
     RunStartedEvent,
 )
 from runwire.run.output import RunStatus
-from runwire.run.structured import parse_structured
+from runwire.run.output_model import run_output_model
+from runwire.run.parser_model import run_parser_model
+from runwire.run.reasoning import run_reasoning
+from runwire.run.structured import OutputValidationError, parse_structured
 from runwire.run.tool_execution import ToolExecution
 from runwire.run.tool_runner import new_execution, run_tool_calls
 
@@ -85,38 +89,40 @@ async def _run(ctx: RunContext, continued: bool) -> AsyncIterator[RunOutputEvent
                 return
         else:
             yield ctx.stamp(RunStartedEvent(model=ctx.model.id, model_provider=ctx.model.provider))
-        parsed: Any = None
+            if ctx.agent.reasoning:
+                async for event in run_reasoning(ctx):
+                    yield event
+        agent = ctx.agent
+        schema = agent.output_schema
+        retries_left = agent.output_retries
         turns = 0
-        while True:
-            _check_cancel(ctx)
-            turns += 1
-            if turns > ctx.max_turns:
-                raise RunLimitError(
-                    f"the run made {ctx.max_turns} model turns without a final answer (max_turns={ctx.max_turns}); "
-                    "raise Agent(max_turns=...) or check why the model keeps calling tools"
-                )
-            calls: list[ToolCall] = []
-            async for event in _model_turn(ctx, calls):
-                if event is None:
-                    continue
+        while True:  # until an answer that fits (a bounded number of retries when it does not)
+            async for event in _turns(ctx, turns):
                 yield event
-            if ctx.last_parsed is not None:
-                parsed = ctx.last_parsed
-            if not calls:
+            if out.status == RunStatus.paused:
+                return
+            turns = ctx.turns
+            if agent.output_model is not None:
+                async for event in run_output_model(ctx):
+                    yield event
+            text = "".join(ctx.streamed)
+            if schema is None:
+                out.content = text
                 break
-            executions = _new_executions(ctx, calls)
-            async for event in _tools_turn(ctx, executions):
-                yield event
-            if out.status == RunStatus.paused or ctx.stop_after_tools:
-                if ctx.stop_after_tools:
-                    ctx.streamed.extend(te.result for te in executions if te.result)
-                if out.status == RunStatus.paused:
-                    return
+            if agent.parser_model is not None:
+                async for event in run_parser_model(ctx, text):
+                    yield event
                 break
-        text = "".join(ctx.streamed)
-        out.content = text
-        if ctx.agent.output_schema is not None:
-            out.content = parse_structured(ctx.agent.output_schema, text, parsed)
+            try:
+                out.content = parse_structured(schema, text, ctx.last_parsed)
+                break
+            except OutputValidationError as exc:
+                if retries_left <= 0:
+                    raise
+                retries_left -= 1
+                ctx.messages.append(Message(role="user", content=f"{exc}\nAnswer again with only the JSON object."))
+                ctx.streamed.clear()
+        if schema is not None:
             out.content_type = type(out.content).__name__
             yield ctx.stamp(RunContentEvent(content=out.content, content_type=out.content_type))
         yield ctx.stamp(RunContentCompletedEvent())
@@ -158,16 +164,45 @@ async def _run(ctx: RunContext, continued: bool) -> AsyncIterator[RunOutputEvent
         unregister_run(ctx.run_id)
 
 
+async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
+    """Model turns and tool calls until the model answers without calling tools (or the run pauses)."""
+    out = ctx.output
+    while True:
+        _check_cancel(ctx)
+        turns += 1
+        ctx.turns = turns
+        if turns > ctx.max_turns:
+            raise RunLimitError(
+                f"the run made {ctx.max_turns} model turns without a final answer (max_turns={ctx.max_turns}); "
+                "raise Agent(max_turns=...) or check why the model keeps calling tools"
+            )
+        calls: list[ToolCall] = []
+        async for event in _model_turn(ctx, calls):
+            yield event
+        if not calls:
+            return
+        executions = _new_executions(ctx, calls)
+        async for event in _tools_turn(ctx, executions):
+            yield event
+        if out.status == RunStatus.paused:
+            return
+        if ctx.stop_after_tools:
+            ctx.streamed.extend(te.result for te in executions if te.result)
+            return
+
+
 async def _model_turn(ctx: RunContext, calls: list[ToolCall]) -> AsyncIterator[Any]:
     """One model request: stream its content, collect its tool calls, record its metrics."""
     model = ctx.model
     out = ctx.output
     ctx.last_parsed = None
     yield ctx.stamp(ModelRequestStartedEvent(model=model.id, model_provider=model.provider))
+    agent = ctx.agent
+    intermediate = agent.output_model is not None  # the output model writes the answer
     request = ModelRequest(
         messages=list(ctx.messages),
         tools=ctx.tool_specs or None,
-        output_schema=ctx.agent.output_schema,
+        output_schema=agent.output_schema if agent.parser_model is None and not intermediate else None,
         run_id=ctx.run_id,
     )
     call = Metrics()
@@ -182,7 +217,10 @@ async def _model_turn(ctx: RunContext, calls: list[ToolCall]) -> AsyncIterator[A
             if call.time_to_first_token is None:
                 _first_token(ctx, call, t0)
             text.append(delta.content)
-            yield ctx.stamp(RunContentEvent(content=delta.content))
+            if intermediate:
+                yield ctx.stamp(RunIntermediateContentEvent(content=delta.content))
+            else:
+                yield ctx.stamp(RunContentEvent(content=delta.content))
         if delta.reasoning_content:
             if call.time_to_first_token is None:
                 _first_token(ctx, call, t0)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 from typing import TYPE_CHECKING, Any, Optional
 
-from runwire.metrics import Metrics
 from runwire.models.base import ModelRequest
 from runwire.models.message import Message
+from runwire.run.model_call import complete
 from runwire.storage.base import UserMemory
 
 if TYPE_CHECKING:
@@ -52,17 +51,8 @@ class ModelMemoryUpdater:
         user_text = "\n".join(m.text() for m in ctx.messages if m.role == "user" and not m.from_history)
         listing = "\n".join(f"{m.memory_id}: {m.memory}" for m in memories) or "(none)"
         request = ModelRequest(messages=[Message(role="user", content=PROMPT.format(memories=listing, user=user_text))])
-        call = Metrics()
-        started = time.perf_counter()
-        parts: list[str] = []
-        async for delta in model.astream(request):
-            if delta.content:
-                parts.append(delta.content)
-            if delta.usage is not None:
-                call.add_usage(delta.usage)
-        call.duration = time.perf_counter() - started
-        ctx.output.metrics.add_call("memory_model", call)
-        ops = _parse("".join(parts))
+        text, _ = await complete(ctx, model, request, "memory_model")
+        ops = _parse(text)
         if ops is None:
             logger.warning("runwire: the memory model's reply was not the JSON asked for; memories left unchanged")
             return memories
