@@ -60,5 +60,7 @@ def backend(request, tmp_path):
 
 
 @pytest.fixture
-def storage(backend):
-    return backend.make()
+async def storage(backend):
+    made = backend.make()
+    yield made
+    await made.aclose()  # connection pools belong to the test's event loop

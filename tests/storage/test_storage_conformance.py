@@ -137,6 +137,8 @@ async def test_newer_schema_is_refused_and_older_is_upgraded(backend):
     await fresh.setup()
     assert (await fresh._fetch("SELECT MAX(version) FROM runwire_schema"))[0][0] == 1
     await fresh.get_memories("anyone")  # the missing table is back
+    for made in (storage, newer, fresh):
+        await made.aclose()
 
 
 def test_a_killed_process_leaves_its_events_and_an_unfinished_run(backend, tmp_path):

@@ -7,15 +7,6 @@ from typing import Any, Optional
 
 from runwire._codec import dataclass_from_dict, dataclass_to_dict
 
-_SUMMED = (
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "reasoning_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-)
-
 
 @dataclass
 class Usage:
@@ -64,18 +55,20 @@ class Metrics:
         gen = self.duration - (self.time_to_first_token or 0.0)
         return self.output_tokens / gen if gen > 0 else None
 
-    def add_usage(self, usage: Usage) -> None:
-        for name in _SUMMED:
-            setattr(self, name, getattr(self, name) + getattr(usage, name))
+    def add_usage(self, usage: "Usage | Metrics") -> None:
+        """Add token counts and cost (written out: this runs once per model call)."""
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.total_tokens += usage.total_tokens
+        self.reasoning_tokens += usage.reasoning_tokens
+        self.cache_read_tokens += usage.cache_read_tokens
+        self.cache_write_tokens += usage.cache_write_tokens
         if usage.cost is not None:
             self.cost = (self.cost or 0.0) + usage.cost
 
     def add_call(self, kind: str, call: "Metrics") -> None:
         """Fold one model call's metrics into this run's totals."""
-        for name in _SUMMED:
-            setattr(self, name, getattr(self, name) + getattr(call, name))
-        if call.cost is not None:
-            self.cost = (self.cost or 0.0) + call.cost
+        self.add_usage(call)
         self.model_calls += 1
         if self.details is None:
             self.details = {}

@@ -19,15 +19,23 @@ from typing import (
     overload,
 )
 
+from runwire._ids import new_id
+from runwire.agent.prompt import system_message
 from runwire.exceptions import RunFailedError
 from runwire.media import Audio, File, Image, Video
-from runwire.run.events import RunEvent, RunOutputEvent
+from runwire.run.cancel import cancel_run
+from runwire.run.context import RunContext
+from runwire.run.continuation import apply_updates, check_continuable
+from runwire.run.events import RunCancelledEvent, RunEvent, RunOutputEvent
+from runwire.run.input import input_to_messages
+from runwire.run.loop import current_task, run_loop
 from runwire.run.output import RunOutput, RunStatus
+from runwire.run.stream import AsyncRunStream, RunStream
+from runwire.run.sync_bridge import get_runner
+from runwire.sinks.dispatch import default_sinks, resolve_sink, with_sinks
 
 if TYPE_CHECKING:
     from runwire.models.base import Model
-    from runwire.run.context import RunContext
-    from runwire.run.stream import AsyncRunStream, RunStream
     from runwire.sinks.base import EventSink
     from runwire.storage.base import Session, Storage, UserMemory
     from runwire.tools.function import Function
@@ -123,6 +131,7 @@ class Agent:
         self.reasoning_model = reasoning_model
         self.reasoning_max_steps = reasoning_max_steps
         self._helpers: dict[str, "Model"] = {}
+        self._own_sinks: Optional[list["EventSink"]] = None
         self._model: Optional["Model"] = None
         self._functions: Optional[dict[str, "Function"]] = None
         self._storage: Optional["Storage"] = None
@@ -222,9 +231,6 @@ class Agent:
         files: Optional[Sequence[File]],
         store_events: Optional[bool],
     ) -> "RunContext":
-        from runwire.agent.prompt import system_message
-        from runwire.run.context import RunContext
-        from runwire.run.input import input_to_messages
 
         model = self.get_model()
         messages = input_to_messages(input, images=images, audio=audio, videos=videos, files=files)
@@ -232,10 +238,10 @@ class Agent:
         if system is not None:
             messages.insert(0, system)
         output = RunOutput(
-            run_id=run_id or str(uuid.uuid4()),
+            run_id=run_id or new_id(),
             agent_id=self.id,
             agent_name=self.name,
-            session_id=session_id or self.session_id or str(uuid.uuid4()),
+            session_id=session_id or self.session_id or new_id(),
             user_id=user_id or self.user_id,
             model=model.id,
             model_provider=model.provider,
@@ -263,8 +269,6 @@ class Agent:
         )
 
     def _events(self, ctx: "RunContext", continued: bool = False) -> AsyncIterator[RunOutputEvent]:
-        from runwire.run.loop import run_loop
-
         events = run_loop(ctx, continued=continued)
         if ctx.storage is not None:
             from runwire.storage.recorder import with_storage
@@ -272,16 +276,14 @@ class Agent:
             events = with_storage(events, ctx, ctx.storage, continued=continued)
         sinks = self._sinks()
         if sinks:
-            from runwire.sinks.dispatch import with_sinks
-
-            events = with_sinks(events, sinks)
+            events = with_sinks(events, sinks, ctx)
         return events
 
     def _sinks(self) -> list["EventSink"]:
-        from runwire.sinks.dispatch import default_sinks, resolve_sink
-
-        own = [resolve_sink(s) for s in self.sinks] if self.sinks else []
-        return own + default_sinks()
+        if self._own_sinks is None:
+            self._own_sinks = [resolve_sink(s) for s in self.sinks] if self.sinks else []
+        defaults = default_sinks()
+        return self._own_sinks + defaults if defaults else self._own_sinks
 
     # -- running ---------------------------------------------------------------
     @overload
@@ -313,16 +315,12 @@ class Agent:
         (RunPaused, RunError, RunCancelled); ``stream_events=True`` (or its older
         name ``stream_intermediate_steps``) yields every event.
         """
-        from runwire.run.sync_bridge import get_runner
-
         runner = get_runner()
         ctx = self._context(
             input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,
             images=images, audio=audio, videos=videos, files=files, store_events=store_events,
         )
         if self.stream if stream is None else stream:
-            from runwire.run.stream import RunStream
-
             return RunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps), runner)
         return runner(self._drain(ctx))
 
@@ -355,8 +353,6 @@ class Agent:
             images=images, audio=audio, videos=videos, files=files, store_events=store_events,
         )
         if self.stream if stream is None else stream:
-            from runwire.run.stream import AsyncRunStream
-
             return AsyncRunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps))
         return self._drain(ctx)
 
@@ -368,8 +364,16 @@ class Agent:
         return self.stream_events
 
     async def _drain(self, ctx: "RunContext", continued: bool = False) -> RunOutput:
-        async for _ in self._events(ctx, continued):
-            pass
+        step = self._events(ctx, continued).__anext__
+        task = current_task()
+        while True:  # next_event(), inlined: this loop runs once per event
+            ctx.driver_task = task
+            try:
+                await step()
+            except StopAsyncIteration:
+                break
+            finally:
+                ctx.driver_task = None
         output = ctx.output
         if output.status == RunStatus.error:
             raise RunFailedError(
@@ -389,8 +393,6 @@ class Agent:
         return await self._require_storage().get_run(run_id, session_id)
 
     def get_run_output(self, run_id: str, session_id: Optional[str] = None) -> Optional[RunOutput]:
-        from runwire.run.sync_bridge import get_runner
-
         return get_runner()(self.aget_run_output(run_id, session_id))
 
     async def aget_session(self, session_id: str) -> Optional["Session"]:
@@ -398,26 +400,18 @@ class Agent:
         return await self._require_storage().get_session(session_id)
 
     def get_session(self, session_id: str) -> Optional["Session"]:
-        from runwire.run.sync_bridge import get_runner
-
         return get_runner()(self.aget_session(session_id))
 
     def get_sessions(self, user_id: Optional[str] = None, limit: int = 100) -> list["Session"]:
         """Stored sessions, most recent first (of one user when ``user_id`` is given)."""
-        from runwire.run.sync_bridge import get_runner
-
         return get_runner()(self._require_storage().list_sessions(user_id, limit))
 
     def get_user_memories(self, user_id: str) -> list["UserMemory"]:
-        from runwire.run.sync_bridge import get_runner
-
         return get_runner()(self._require_storage().get_memories(user_id))
 
     # -- human in the loop ---------------------------------------------------
     async def _continuable(self, run_response: Optional[RunOutput], run_id: Optional[str],
                            session_id: Optional[str], updated_tools: Optional[Sequence[Any]]) -> RunOutput:
-        from runwire.run.continuation import apply_updates, check_continuable
-
         run = run_response
         if run is None:
             if run_id is None:
@@ -431,8 +425,6 @@ class Agent:
         return check_continuable(run, run_id)
 
     def _continue_context(self, run: RunOutput) -> "RunContext":
-        from runwire.run.context import RunContext
-
         model = self.get_model()
         return RunContext(
             self, run, model, run.messages, self.get_functions(),
@@ -458,14 +450,10 @@ class Agent:
         in this agent's storage, possibly paused by another process, with
         ``updated_tools``. The run keeps its ids; it may pause again.
         """
-        from runwire.run.sync_bridge import get_runner
-
         runner = get_runner()
         run = runner(self._continuable(run_response, run_id, session_id, updated_tools))
         ctx = self._continue_context(run)
         if self.stream if stream is None else stream:
-            from runwire.run.stream import RunStream
-
             return RunStream(self._events(ctx, True), ctx, self._all_events(stream_events, stream_intermediate_steps), runner)
         return runner(self._drain(ctx, True))
 
@@ -483,8 +471,6 @@ class Agent:
         """Async :meth:`continue_run`: awaitable, or with ``stream=True`` an async iterator."""
         all_events = self._all_events(stream_events, stream_intermediate_steps)
         if self.stream if stream is None else stream:
-            from runwire.run.stream import AsyncRunStream
-
             holder: list[AsyncRunStream] = []  # the run is read from storage once iteration starts
             stream_obj = AsyncRunStream(self._deferred(holder, run_response, run_id, session_id, updated_tools),
                                         None, all_events)
@@ -512,20 +498,15 @@ class Agent:
         A live run ends with RunCancelled and keeps its partial content. Returns
         False for an unknown or finished run.
         """
-        from runwire.run.cancel import cancel_run
-
         if cancel_run(run_id, reason):
             return True
         storage = self.get_storage()
         if storage is None:
             return False
-        from runwire.run.sync_bridge import get_runner
 
         return get_runner()(self._cancel_stored(run_id, reason or "cancelled by the user"))
 
     async def acancel_run(self, run_id: str, reason: Optional[str] = None) -> bool:
-        from runwire.run.cancel import cancel_run
-
         if cancel_run(run_id, reason):
             return True
         return await self._cancel_stored(run_id, reason or "cancelled by the user")
@@ -537,7 +518,6 @@ class Agent:
         run = await storage.get_run(run_id, with_events=False)
         if run is None or run.status != RunStatus.paused:
             return False
-        from runwire.run.events import RunCancelledEvent
 
         run.status = RunStatus.cancelled
         run.cancel_reason = reason

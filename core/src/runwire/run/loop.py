@@ -44,36 +44,33 @@ from runwire.run.tool_execution import ToolExecution
 from runwire.run.tool_runner import new_execution, run_tool_calls
 
 
+try:  # the C implementation: asyncio.current_task is Python code in 3.11
+    from _asyncio import current_task
+except ImportError:  # pragma: no cover
+    current_task = asyncio.current_task
+
+
+async def next_event(ctx: RunContext, events: AsyncIterator[RunOutputEvent]) -> RunOutputEvent:
+    """The run's next event, with this task marked as the one to interrupt on cancel."""
+    ctx.driver_task = current_task()
+    try:
+        return await events.__anext__()
+    finally:
+        ctx.driver_task = None
+
+
 def _check_cancel(ctx: RunContext) -> None:
     if ctx.cancel_reason is not None:
         raise RunCancelledError(ctx.cancel_reason)
 
 
-async def run_loop(ctx: RunContext, *, continued: bool = False) -> AsyncIterator[RunOutputEvent]:
+async def run_loop(ctx: RunContext, continued: bool = False) -> AsyncIterator[RunOutputEvent]:
     """Run to the end, yielding every event. Never raises for a run failure: it ends in RunError.
 
-    While the loop is working (not while the caller holds an event), ``ctx.driver_task``
-    names the task running it, so ``cancel_run`` can interrupt whatever it awaits.
+    Whoever pulls events sets ``ctx.driver_task`` while it waits for the next one
+    (see :func:`next_event`), so ``cancel_run`` can interrupt whatever the loop awaits.
     """
     ctx.loop = asyncio.get_running_loop()
-    inner = _run(ctx, continued)
-    step = inner.__anext__
-    current_task = asyncio.current_task
-    try:
-        while True:
-            ctx.driver_task = current_task()
-            try:
-                event = await step()
-            except StopAsyncIteration:
-                return
-            finally:
-                ctx.driver_task = None
-            yield event
-    finally:
-        await inner.aclose()
-
-
-async def _run(ctx: RunContext, continued: bool) -> AsyncIterator[RunOutputEvent]:
     out = ctx.output
     out.status = RunStatus.running
     register_run(ctx)
@@ -165,7 +162,10 @@ async def _run(ctx: RunContext, continued: bool) -> AsyncIterator[RunOutputEvent
 
 
 async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
-    """Model turns and tool calls until the model answers without calling tools (or the run pauses)."""
+    """Model turns and tool calls until the model answers without calling tools (or the run pauses).
+
+    The model request is inline (not a nested generator): it is the per-chunk hot path.
+    """
     out = ctx.output
     while True:
         _check_cancel(ctx)
@@ -176,9 +176,56 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
                 f"the run made {ctx.max_turns} model turns without a final answer (max_turns={ctx.max_turns}); "
                 "raise Agent(max_turns=...) or check why the model keeps calling tools"
             )
+        # One model request: stream its content, collect its tool calls, record its metrics.
+        model = ctx.model
+        ctx.last_parsed = None
         calls: list[ToolCall] = []
-        async for event in _model_turn(ctx, calls):
-            yield event
+        yield ctx.stamp(ModelRequestStartedEvent(model=model.id, model_provider=model.provider))
+        agent = ctx.agent
+        intermediate = agent.output_model is not None  # the output model writes the answer
+        request = ModelRequest(
+            messages=list(ctx.messages),
+            tools=ctx.tool_specs or None,
+            output_schema=agent.output_schema if agent.parser_model is None and not intermediate else None,
+            run_id=ctx.run_id,
+        )
+        call = Metrics()
+        t0 = time.perf_counter()
+        text = ctx.streamed  # every content chunk of the run, in order
+        turn_start = len(text)
+        reasoning: list[str] = []
+        async for delta in model.astream(request):
+            if ctx.cancel_reason is not None:
+                raise RunCancelledError(ctx.cancel_reason)
+            if delta.content:
+                if call.time_to_first_token is None:
+                    _first_token(ctx, call, t0)
+                text.append(delta.content)
+                if intermediate:
+                    yield ctx.stamp(RunIntermediateContentEvent(content=delta.content))
+                else:
+                    yield ctx.stamp(RunContentEvent(content=delta.content))
+            if delta.reasoning_content:
+                if call.time_to_first_token is None:
+                    _first_token(ctx, call, t0)
+                reasoning.append(delta.reasoning_content)
+                yield ctx.stamp(ReasoningContentDeltaEvent(reasoning_content=delta.reasoning_content))
+            if delta.tool_calls:
+                calls.extend(delta.tool_calls)
+            if delta.usage is not None:
+                call.add_usage(delta.usage)
+            if delta.parsed is not None:
+                ctx.last_parsed = delta.parsed
+        call.duration = time.perf_counter() - t0
+        content = "".join(text[turn_start:])
+        reasoning_text = "".join(reasoning) or None
+        if reasoning_text:
+            out.reasoning_content = (out.reasoning_content or "") + reasoning_text
+        ctx.messages.append(
+            Message(role="assistant", content=content or None, tool_calls=calls or None, reasoning_content=reasoning_text)
+        )
+        out.metrics.add_call("model", call)
+        yield ctx.stamp(ModelRequestCompletedEvent(model=model.id, model_provider=model.provider, metrics=call))
         if not calls:
             return
         executions = _new_executions(ctx, calls)
@@ -189,59 +236,6 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
         if ctx.stop_after_tools:
             ctx.streamed.extend(te.result for te in executions if te.result)
             return
-
-
-async def _model_turn(ctx: RunContext, calls: list[ToolCall]) -> AsyncIterator[Any]:
-    """One model request: stream its content, collect its tool calls, record its metrics."""
-    model = ctx.model
-    out = ctx.output
-    ctx.last_parsed = None
-    yield ctx.stamp(ModelRequestStartedEvent(model=model.id, model_provider=model.provider))
-    agent = ctx.agent
-    intermediate = agent.output_model is not None  # the output model writes the answer
-    request = ModelRequest(
-        messages=list(ctx.messages),
-        tools=ctx.tool_specs or None,
-        output_schema=agent.output_schema if agent.parser_model is None and not intermediate else None,
-        run_id=ctx.run_id,
-    )
-    call = Metrics()
-    t0 = time.perf_counter()
-    text = ctx.streamed  # every content chunk of the run, in order
-    turn_start = len(text)
-    reasoning: list[str] = []
-    async for delta in model.astream(request):
-        if ctx.cancel_reason is not None:
-            raise RunCancelledError(ctx.cancel_reason)
-        if delta.content:
-            if call.time_to_first_token is None:
-                _first_token(ctx, call, t0)
-            text.append(delta.content)
-            if intermediate:
-                yield ctx.stamp(RunIntermediateContentEvent(content=delta.content))
-            else:
-                yield ctx.stamp(RunContentEvent(content=delta.content))
-        if delta.reasoning_content:
-            if call.time_to_first_token is None:
-                _first_token(ctx, call, t0)
-            reasoning.append(delta.reasoning_content)
-            yield ctx.stamp(ReasoningContentDeltaEvent(reasoning_content=delta.reasoning_content))
-        if delta.tool_calls:
-            calls.extend(delta.tool_calls)
-        if delta.usage is not None:
-            call.add_usage(delta.usage)
-        if delta.parsed is not None:
-            ctx.last_parsed = delta.parsed
-    call.duration = time.perf_counter() - t0
-    content = "".join(text[turn_start:])
-    reasoning_text = "".join(reasoning) or None
-    if reasoning_text:
-        out.reasoning_content = (out.reasoning_content or "") + reasoning_text
-    ctx.messages.append(
-        Message(role="assistant", content=content or None, tool_calls=calls or None, reasoning_content=reasoning_text)
-    )
-    out.metrics.add_call("model", call)
-    yield ctx.stamp(ModelRequestCompletedEvent(model=model.id, model_provider=model.provider, metrics=call))
 
 
 def _first_token(ctx: RunContext, call: Metrics, t0: float) -> None:

@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator, Callable, Iterator, Optional
 
 from runwire.run.context import RunContext
 from runwire.run.events import ALWAYS_STREAMED, RunOutputEvent
+from runwire.run.loop import next_event
 from runwire.run.output import RunOutput
 
 
@@ -41,12 +42,16 @@ class _StreamBase:
             raise AttributeError(name)
         return getattr(self._context().output, name)
 
+    async def _pull(self) -> RunOutputEvent:
+        if self._ctx is None:  # a deferred run (read from storage) sets its context as it starts
+            return await self._events.__anext__()
+        return await next_event(self._ctx, self._events)
+
     async def _next_visible(self) -> RunOutputEvent:
-        events = self._events
         if self._all:
-            return await events.__anext__()
+            return await self._pull()
         while True:
-            event = await events.__anext__()
+            event = await self._pull()
             if event.event in ALWAYS_STREAMED:
                 return event
 

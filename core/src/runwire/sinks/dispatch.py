@@ -71,12 +71,6 @@ class SinkDispatcher:
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._consume())
 
-    async def put(self, event: RunOutputEvent) -> None:
-        if self.queue.full():
-            await self.queue.put(event)
-        else:
-            self.queue.put_nowait(event)
-
     def _report(self, sink: EventSink, what: str, exc: BaseException) -> None:
         if id(sink) in self.failed:
             return
@@ -113,13 +107,25 @@ class SinkDispatcher:
                 await self._deliver(sink, sink.flush(), "flush")
 
 
-async def with_sinks(events: AsyncIterator[RunOutputEvent], sinks: Sequence[EventSink]) -> AsyncIterator[RunOutputEvent]:
+async def with_sinks(events: AsyncIterator[RunOutputEvent], sinks: Sequence[EventSink],
+                     ctx: Any = None) -> AsyncIterator[RunOutputEvent]:
     """Pass ``events`` through unchanged, copying each to ``sinks``; flush them at the end."""
     dispatcher = SinkDispatcher(sinks)
     dispatcher.start()
+    queue = dispatcher.queue
     try:
         async for event in events:
-            await dispatcher.put(event)
+            if not queue.full():
+                queue.put_nowait(event)
+            else:  # back-pressure: wait for the sinks, but a cancel is for the run, not for this wait
+                driver = ctx.driver_task if ctx is not None else None
+                if ctx is not None:
+                    ctx.driver_task = None
+                try:
+                    await queue.put(event)
+                finally:
+                    if ctx is not None:
+                        ctx.driver_task = driver
             yield event
     finally:
         await dispatcher.close()

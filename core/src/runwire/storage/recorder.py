@@ -47,7 +47,11 @@ async def with_storage(events: AsyncIterator[RunOutputEvent], ctx: RunContext, s
 
     async def write(batch: list[dict[str, Any]]) -> None:
         nonlocal seq
-        await storage.append_events(out.run_id, out.session_id, seq, batch)
+        driver, ctx.driver_task = ctx.driver_task, None  # a cancel must not tear a write in half
+        try:
+            await storage.append_events(out.run_id, out.session_id, seq, batch)
+        finally:
+            ctx.driver_task = driver
         seq += len(batch)
 
     try:

@@ -54,6 +54,7 @@ class Function:
         else:
             self.kind = "sync"
         self._schema: Any = None  # built lazily: pydantic costs nothing until a run
+        self._spec: Optional[dict[str, Any]] = None
         params = inspect.signature(fn).parameters
         self.injected = tuple(p for p in params if p in INJECTED_PARAMS)
         unknown = [f for f in self.user_input_fields if f not in params]
@@ -88,11 +89,13 @@ class Function:
         return self.schema.parameters
 
     def spec(self) -> dict[str, Any]:
-        """The OpenAI-style function spec sent to models."""
-        return {
-            "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
-        }
+        """The OpenAI-style function spec sent to models (built once; treat it as read-only)."""
+        if self._spec is None or self._spec["function"]["name"] != self.name:
+            self._spec = {
+                "type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+            }
+        return self._spec
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Check and coerce ``arguments``; raises ``ToolArgumentsError`` naming what is wrong."""
