@@ -53,6 +53,16 @@ class LiteLLMHarness(Harness):
         return LiteLLM(id="openai/stub-model", api_base=self.stub.url, api_key=CANARY_KEY, max_retries=2, backoff=0.01)
 
 
+class OpenAIHarness(Harness):
+    name = "openai"
+
+    def model(self, turns: list[Any]) -> Any:
+        from runwire_openai import OpenAIChat
+
+        self.stub = self.stack.enter_context(OpenAIStub(turns))
+        return OpenAIChat(id="stub-model", base_url=self.stub.url, api_key=CANARY_KEY, max_retries=0)
+
+
 class LlamaCppHarness(Harness):
     name = "llamacpp"
     scripted = False
@@ -71,6 +81,7 @@ class LlamaCppHarness(Harness):
 HARNESSES: dict[str, Callable[[contextlib.ExitStack], Harness]] = {
     "scripted": ScriptedHarness,
     "litellm": LiteLLMHarness,
+    "openai": OpenAIHarness,
     "llamacpp": LlamaCppHarness,
 }
 
@@ -79,7 +90,7 @@ HARNESSES: dict[str, Callable[[contextlib.ExitStack], Harness]] = {
 def harness(request: pytest.FixtureRequest):
     if request.param == "llamacpp":
         pytest.importorskip("runwire_llamacpp", reason="runwire-llamacpp is not installed")
-    if request.param == "litellm":
-        pytest.importorskip("runwire_litellm", reason="runwire-litellm is not installed")
+    if request.param in ("litellm", "openai"):
+        pytest.importorskip(f"runwire_{request.param}", reason=f"runwire-{request.param} is not installed")
     with contextlib.ExitStack() as stack:
         yield HARNESSES[request.param](stack)

@@ -12,7 +12,7 @@ from runwire.metrics import Usage
 from runwire.models.base import Model, ModelDelta, ModelRequest
 from runwire.models.chat_format import response_format, to_openai_messages
 from runwire.models.message import ToolCall
-from runwire.utils.redact import redact
+from runwire.models.errors import provider_error, secrets_from_env
 
 _litellm: Any = None
 
@@ -29,28 +29,6 @@ def load_litellm() -> Any:
         litellm.disable_aiohttp_transport = True  # httpx: clean shutdown with the run's event loop
         _litellm = litellm
     return _litellm
-
-
-# litellm exception class name -> (what happened, what to do, retryable)
-_ERRORS: dict[str, tuple[str, str, bool]] = {
-    "AuthenticationError": ("the API key was missing or refused",
-                            "set the provider's key (e.g. OPENAI_API_KEY) or pass api_key=", False),
-    "PermissionDeniedError": ("the API key may not use this model", "check the key's permissions", False),
-    "NotFoundError": ("the model or endpoint does not exist",
-                      "check the model name (e.g. 'openai/gpt-5-mini') and api_base", False),
-    "ContextWindowExceededError": ("the conversation is longer than the model's context window",
-                                   "shorten the input or history, or use a model with a larger context", False),
-    "ContentPolicyViolationError": ("the provider refused the content", "change the input", False),
-    "BadRequestError": ("the provider rejected the request", "check the options and the input", False),
-    "UnprocessableEntityError": ("the provider rejected the request", "check the options and the input", False),
-    "RateLimitError": ("the provider's rate limit was hit", "wait, lower the request rate, or raise max_retries", True),
-    "Timeout": ("the request timed out", "raise timeout= or try again", True),
-    "APIConnectionError": ("the provider could not be reached", "check api_base and the network", True),
-    "InternalServerError": ("the provider had a server error", "try again later", True),
-    "ServiceUnavailableError": ("the provider is unavailable", "try again later", True),
-    "BadGatewayError": ("the provider had a gateway error", "try again later", True),
-    "APIError": ("the provider returned an error", "try again, or check the request", True),
-}
 
 
 def _retry_after(exc: BaseException) -> Optional[float]:
@@ -107,21 +85,9 @@ class LiteLLM(Model):
     def vendor(self) -> str:
         return self.id.split("/", 1)[0] if "/" in self.id else "openai"
 
-    def _secrets(self) -> list[Optional[str]]:
-        env = [v for k, v in os.environ.items() if k.endswith(("_API_KEY", "_TOKEN", "_SECRET_ACCESS_KEY"))]
-        return [self._api_key, *env]
-
     def _error(self, exc: BaseException, *, streamed: int = 0) -> ModelError:
-        name = type(exc).__name__
-        what, todo, retryable = "the call failed", "check the provider's status", False
-        for cls in type(exc).__mro__:  # the most specific known class decides
-            if cls.__name__ in _ERRORS:
-                what, todo, retryable = _ERRORS[cls.__name__]
-                break
-        detail = redact(str(exc), self._secrets())[:500]
-        where = f" after {streamed} streamed chunk(s); what was produced is kept" if streamed else ""
-        message = f"{self.vendor} model {self.id!r} via litellm: {what}{where} ({name}: {detail}). To fix: {todo}"
-        return ModelError(message, provider="litellm", model=self.id, retryable=retryable and not streamed)
+        secrets = [self._api_key, *secrets_from_env(dict(os.environ))]
+        return provider_error(f"{self.vendor} via litellm", self.id, exc, streamed=streamed, secrets=secrets)
 
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
