@@ -60,40 +60,70 @@ def default_sinks() -> list[EventSink]:
 
 
 class SinkDispatcher:
-    """Feeds one run's events to its sinks through a bounded queue."""
+    """Feeds one run's events to its sinks through a bounded queue.
+
+    A watchdog (one timer, not one per event) interrupts a sink call that has
+    run longer than the sink's ``timeout``.
+    """
 
     def __init__(self, sinks: Sequence[EventSink], maxsize: int = 1024) -> None:
         self.sinks = list(sinks)
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
         self.failed: dict[int, str] = {}
         self._task: Optional[asyncio.Future[None]] = None
+        self._current: Optional[EventSink] = None
+        self._since = 0.0
+        self._timed_out = False
+        self._watch: Optional[asyncio.TimerHandle] = None
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._consume())
+        self._arm()
 
-    def _report(self, sink: EventSink, what: str, exc: BaseException) -> None:
+    def _arm(self) -> None:
+        period = min(s.timeout for s in self.sinks) / 4 if self.sinks else 1.0
+        self._watch = asyncio.get_running_loop().call_later(period, self._check)
+
+    def _check(self) -> None:
+        sink, task = self._current, self._task
+        if task is None or task.done():
+            return
+        if sink is not None and asyncio.get_running_loop().time() - self._since > sink.timeout:
+            self._timed_out = True
+            task.cancel()
+        self._arm()
+
+    def _report(self, sink: EventSink, what: str, message: str) -> None:
         if id(sink) in self.failed:
             return
-        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         self.failed[id(sink)] = message
         logger.warning("runwire: event sink %r failed to %s (%s); it is skipped for the rest of this run", sink, what, message)
 
     async def _deliver(self, sink: EventSink, call: Any, what: str) -> None:
+        self._current, self._since = sink, asyncio.get_running_loop().time()
         try:
-            async with asyncio.timeout(sink.timeout):
-                await call
+            await call
         except asyncio.CancelledError:
-            raise
+            if not self._timed_out:
+                raise
+            self._timed_out = False
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            self._report(sink, what, f"TimeoutError: took longer than {sink.timeout} s")
         except BaseException as exc:  # a sink must never take the run down
-            self._report(sink, what, exc)
+            self._report(sink, what, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        finally:
+            self._current = None
 
     async def _consume(self) -> None:
+        queue, sinks, failed = self.queue, self.sinks, self.failed
         while True:
-            event = await self.queue.get()
+            event = await queue.get()
             if event is _STOP:
                 return
-            for sink in self.sinks:
-                if id(sink) not in self.failed:
+            for sink in sinks:
+                if id(sink) not in failed:
                     await self._deliver(sink, sink.handle(event), "handle an event")
 
     async def close(self) -> None:
@@ -102,6 +132,13 @@ class SinkDispatcher:
             return
         await self.queue.put(_STOP)
         await asyncio.shield(self._task)
+        flush = asyncio.ensure_future(self._flush_all())
+        self._task = flush  # the watchdog now guards the flushes
+        await asyncio.shield(flush)
+        if self._watch is not None:
+            self._watch.cancel()
+
+    async def _flush_all(self) -> None:
         for sink in self.sinks:
             if id(sink) not in self.failed:
                 await self._deliver(sink, sink.flush(), "flush")

@@ -1,0 +1,79 @@
+"""The cost of persistence: per run and per event, SQLite and PostgreSQL, and its growth with session size."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from typing import Any
+
+from common import Result, amedian_time, scale
+
+from runwire.agent import Agent
+from runwire.testing import ScriptedModel, ToolCall
+
+PG_URL = os.environ.get("RUNWIRE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def noop(i: int) -> str:
+    """Do nothing."""
+    return "ok"
+
+
+def _backends() -> dict[str, Any]:
+    from runwire.storage.sqlite import SqliteStorage
+
+    backends: dict[str, Any] = {"SQLite": lambda: SqliteStorage(os.path.join(tempfile.mkdtemp(), "bench.db"))}
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            pass
+        from runwire_postgres import PostgresStorage
+
+        backends["PostgreSQL"] = lambda: PostgresStorage(PG_URL, schema="bench_" + uuid.uuid4().hex[:8])
+    except Exception:
+        pass
+    return backends
+
+
+async def bench_storage() -> list[Result]:
+    results: list[Result] = []
+    number = scale(200, 10)
+    calls = 25
+
+    def tool_script(request: Any) -> Any:
+        if request.messages[-1].role == "tool":
+            return "done"
+        return [ToolCall("noop", {"i": i}) for i in range(calls)]
+
+    plain = Agent(model=ScriptedModel(lambda r: "hello world"))
+    plain_tools = Agent(model=ScriptedModel(tool_script), tools=[noop])
+    await plain.arun("x"), await plain_tools.arun("x")
+    base_run = await amedian_time(lambda: plain.arun("x"), repeat=3, number=number)
+    base_tools = await amedian_time(lambda: plain_tools.arun("x"), repeat=3, number=number // 5)
+    for name, make in _backends().items():
+        storage = make()
+        stored = Agent(model=ScriptedModel(lambda r: "hello world"), db=storage)
+        stored_tools = Agent(model=ScriptedModel(tool_script), tools=[noop], db=storage)
+        await stored.arun("x"), await stored_tools.arun("x")
+        run = await amedian_time(lambda: stored.arun("x", session_id="bench"), repeat=3, number=number)
+        tools = await amedian_time(lambda: stored_tools.arun("x", session_id="bench-tools"), repeat=3, number=number // 5)
+        per_event = ((tools - base_tools) - (run - base_run)) / (2 * calls)
+        results.append(Result(f"storage: {name}", "persistence per run", (run - base_run) * 1000, "ms",
+                              extra={"run_without_ms": base_run * 1000, "run_with_ms": run * 1000}))
+        results.append(Result(f"storage: {name}", "persistence per event", per_event * 1e6, "us"))
+        growth = {}
+        for size in (1, 100, 1000) if number > 10 else (1, 20):
+            session = f"grow-{size}-{uuid.uuid4().hex[:6]}"
+            for _ in range(size):
+                await stored.arun("x", session_id=session)
+            growth[size] = await amedian_time(lambda: stored.arun("x", session_id=session), repeat=3, number=20)
+        sizes = sorted(growth)
+        flat = growth[sizes[-1]] / growth[sizes[0]]
+        results.append(Result(f"storage: {name}", f"run time, session of {sizes[-1]} runs vs 1 run", growth[sizes[-1]] * 1000,
+                              "ms", f"session of {sizes[0]}", growth[sizes[0]] * 1000, target="flat (< 1.5 x)", ok=flat < 1.5,
+                              extra={str(k): v * 1000 for k, v in growth.items()}))
+        await storage.aclose()
+    return results
