@@ -62,6 +62,23 @@ def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
     return [to_openai_message(m) for m in messages]
 
 
+def request_fields(request: Any, *, max_tokens_key: str = "max_tokens") -> dict[str, Any]:
+    """The OpenAI chat request fields for a :class:`~runwire.models.base.ModelRequest`:
+    messages, and tools, tool_choice, response_format, stop and max tokens when set."""
+    body: dict[str, Any] = {"messages": to_openai_messages(request.messages)}
+    if request.tools:
+        body["tools"] = request.tools
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice
+    if request.output_schema is not None:
+        body["response_format"] = response_format(request.output_schema)
+    if request.stop:
+        body["stop"] = request.stop
+    if request.max_tokens:
+        body[max_tokens_key] = request.max_tokens
+    return body
+
+
 def response_format(schema: Any) -> Optional[dict[str, Any]]:
     """The ``response_format`` asking for JSON that matches ``schema`` (a pydantic model or a JSON-schema dict)."""
     if schema is None:

@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, Optional
 from runwire.exceptions import ModelError
 from runwire.metrics import Usage
 from runwire.models.base import Model, ModelDelta, ModelRequest
-from runwire.models.chat_format import response_format, to_openai_messages
+from runwire.models.chat_format import request_fields
 from runwire.models.message import ToolCall
 from runwire.models.errors import provider_error, secrets_from_env
 
@@ -92,28 +92,18 @@ class LiteLLM(Model):
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.id,
-            "messages": to_openai_messages(request.messages),
             "stream": True,
             "stream_options": {"include_usage": True},
             "timeout": self.timeout,
             "max_retries": 0,  # retries are ours: only before the first token
             "num_retries": 0,
+            **request_fields(request),
             **self.params,
         }
         if self._api_key:
             kwargs["api_key"] = self._api_key
         if self.api_base:
             kwargs["api_base"] = self.api_base
-        if request.tools:
-            kwargs["tools"] = request.tools
-            if request.tool_choice is not None:
-                kwargs["tool_choice"] = request.tool_choice
-        if request.output_schema is not None:
-            kwargs["response_format"] = response_format(request.output_schema)
-        if request.stop:
-            kwargs["stop"] = request.stop
-        if request.max_tokens:
-            kwargs["max_tokens"] = request.max_tokens
         return kwargs
 
     async def _open(self, kwargs: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ from typing import Any, AsyncIterator, Optional
 from runwire.exceptions import ModelError
 from runwire.metrics import Usage
 from runwire.models.base import Model, ModelDelta, ModelRequest
-from runwire.models.chat_format import response_format, to_openai_messages
+from runwire.models.chat_format import request_fields
 from runwire.models.errors import provider_error, secrets_from_env
 from runwire.models.message import ToolCall
 
@@ -66,24 +66,13 @@ class OpenAIChat(Model):
         return client
 
     def _body(self, request: ModelRequest) -> dict[str, Any]:
-        body: dict[str, Any] = {
+        return {
             "model": self.id,
-            "messages": to_openai_messages(request.messages),
             "stream": True,
             "stream_options": {"include_usage": True},
+            **request_fields(request, max_tokens_key="max_completion_tokens"),
             **self.params,
         }
-        if request.tools:
-            body["tools"] = request.tools
-            if request.tool_choice is not None:
-                body["tool_choice"] = request.tool_choice
-        if request.output_schema is not None:
-            body["response_format"] = response_format(request.output_schema)
-        if request.stop:
-            body["stop"] = request.stop
-        if request.max_tokens:
-            body["max_completion_tokens"] = request.max_tokens
-        return body
 
     def _error(self, exc: BaseException, streamed: int = 0) -> Exception:
         secrets = [self._api_key, *secrets_from_env(dict(os.environ))]
