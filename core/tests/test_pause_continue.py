@@ -45,43 +45,54 @@ def agent_for(script, **kwargs):
     return Agent(model=ScriptedModel(script), tools=[delete_file, send_invite, run_on_laptop, lookup], **kwargs)
 
 
+KINDS = {
+    "confirmation": (ToolCall("delete_file", {"path": "a.txt"}), "tools_requiring_confirmation",
+                     lambda t: setattr(t, "confirmed", True), ("delete_file", "a.txt")),
+    "user_input": (ToolCall("send_invite", {"name": "Ann"}), "tools_requiring_user_input",
+                   lambda t: setattr(t.user_input_schema[0], "value", "ann@example.com"),
+                   ("send_invite", "Ann", "ann@example.com")),
+    "external": (ToolCall("run_on_laptop", {"command": "ls"}), "tools_awaiting_external_execution",
+                 lambda t: setattr(t, "result", "a.txt b.txt"), None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
 @pytest.mark.parametrize("mode", ["sync", "sync-stream", "async", "async-stream"])
-async def test_confirmation_pauses_then_continues_in_every_mode(mode):
-    agent = agent_for([[ToolCall("delete_file", {"path": "a.txt"}), ToolCall("lookup", {"q": "x"})], "Deleted a.txt."])
+async def test_each_pause_kind_pauses_then_continues_in_every_mode(mode, kind):
+    import asyncio
 
-    async def drive(call, *args, **kwargs):
+    call, waiting_attr, answer, expected_call = KINDS[kind]
+    agent = agent_for([[call, ToolCall("lookup", {"q": "x"})], "Done."])
+
+    async def drive(method, *args, **kwargs):
         if mode == "sync":
-            import asyncio
-
-            return await asyncio.to_thread(getattr(agent, call), *args, **kwargs), None
+            return await asyncio.to_thread(getattr(agent, method), *args, **kwargs), None
         if mode == "sync-stream":
-            import asyncio
-
             def consume():
-                stream = getattr(agent, call)(*args, stream=True, stream_events=True, **kwargs)
+                stream = getattr(agent, method)(*args, stream=True, stream_events=True, **kwargs)
                 events = list(stream)
                 return stream.run_output, events
 
             return await asyncio.to_thread(consume)
+        async_method = getattr(agent, "a" + method)
         if mode == "async":
-            method = agent.arun if call == "run" else agent.acontinue_run
-            return await method(*args, **kwargs), None
-        stream = getattr(agent, "arun" if call == "run" else "acontinue_run")(*args, stream=True, stream_events=True, **kwargs)
+            return await async_method(*args, **kwargs), None
+        stream = async_method(*args, stream=True, stream_events=True, **kwargs)
         events = [e async for e in stream]
         return stream.run_output, events
 
-    paused, events = await drive("run", "delete a.txt", user_id="u1", session_id="s1")
+    paused, events = await drive("run", "do it", user_id="u1", session_id="s1")
     assert paused.is_paused and paused.status == "paused"
-    assert [t.tool_name for t in paused.tools_requiring_confirmation] == ["delete_file"]
+    waiting = getattr(paused, waiting_attr)
+    assert [t.tool_name for t in waiting] == [call.name]
     assert calls == [("lookup", "x")]  # the other call of the same turn ran
     if events is not None:
-        assert event_names(events)[-1] == "RunPaused"
-        assert [t.tool_name for t in events[-1].tools] == ["delete_file"]
-    paused.tools_requiring_confirmation[0].confirmed = True
+        assert event_names(events)[-1] == "RunPaused" and [t.tool_name for t in events[-1].tools] == [call.name]
+    answer(waiting[0])
     done, events = await drive("continue_run", paused)
-    assert done.status == "completed" and done.content == "Deleted a.txt."
+    assert done.status == "completed" and done.content == "Done."
     assert (done.run_id, done.user_id, done.session_id) == (paused.run_id, "u1", "s1")
-    assert calls == [("lookup", "x"), ("delete_file", "a.txt")]  # lookup did not run again
+    assert calls == [("lookup", "x")] + ([expected_call] if expected_call else [])  # lookup did not run again
     if events is not None:
         names = event_names(events)
         assert names[0] == "RunContinued" and "ToolCallCompleted" in names and names[-1] == "RunCompleted"

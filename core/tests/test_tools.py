@@ -237,3 +237,12 @@ def test_stop_after_tool_call_ends_the_run_with_the_result():
     model = ScriptedModel([[ToolCall("final", {"x": 7})]])
     out = Agent(model=model, tools=[final]).run("go")
     assert out.content == "final 7" and out.status == "completed" and model.remaining == 0
+
+
+def test_forcing_tool_choice_applies_until_a_tool_was_called():
+    model = ScriptedModel([[ToolCall("sync_tool", {"x": 1})], "done"])
+    Agent(model=model, tools=[sync_tool], tool_choice="required").run("go")
+    assert [r.tool_choice for r in model.requests] == ["required", "auto"]
+    model = ScriptedModel(["plain"])
+    Agent(model=model).run("go")
+    assert model.requests[0].tool_choice is None and model.requests[0].tools is None

@@ -67,7 +67,8 @@ class LlamaCppHarness(Harness):
     name = "llamacpp"
     scripted = False
     cannot = {
-        "call tools": "Gemma 3 270M is a base model without a function-calling chat format",
+        "call tools": "Gemma 3 270M's chat format has no function calling (with chatml-function-calling and a "
+                      "forced tool_choice it makes grammar-constrained calls: plugins/llamacpp tests that)",
         "follow a script": "a real model answers what it answers",
         "fail on request": "a local model has no provider errors to script",
     }

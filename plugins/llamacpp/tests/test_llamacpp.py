@@ -82,3 +82,19 @@ def test_unknown_model_names_say_what_is_accepted():
         Agent(model="llamacpp:no-such-model").get_model()
     with pytest.raises(RunFailedError, match="no GGUF file at"):
         Agent(model=LlamaCpp(path="/nonexistent/model.gguf")).run("x")
+
+
+def test_grammar_constrained_tool_call_with_a_function_calling_format():
+    from runwire.tools import tool
+
+    @tool(stop_after_tool_call=True)  # a 270M base model would keep calling it: the result is the answer
+    def get_weather(city: str) -> str:
+        """Get the weather in a city."""
+        return f"sunny in {city}"
+
+    model = LlamaCpp(chat_format="chatml-function-calling", max_tokens=48, temperature=0.0)
+    agent = Agent(model=model, tools=[get_weather], tool_choice={"type": "function", "function": {"name": "get_weather"}})
+    out = agent.run("What is the weather in Paris?")
+    assert out.status == "completed"
+    assert out.tools[0].tool_name == "get_weather" and out.tools[0].tool_args == {"city": "Paris"}
+    assert out.tools[0].result == "sunny in Paris" and out.content == "sunny in Paris"

@@ -63,6 +63,7 @@ class Agent:
         system_message: Optional[str] = None,
         markdown: bool = False,
         tools: Optional[Sequence[Any]] = None,
+        tool_choice: Union[str, dict[str, Any], None] = None,
         output_schema: Any = None,
         stream: bool = False,
         stream_events: bool = False,
@@ -103,6 +104,7 @@ class Agent:
         self.system_message = system_message
         self.markdown = markdown
         self.tools = list(tools) if tools else []
+        self.tool_choice = tool_choice
         self.output_schema = output_schema
         self.stream = stream
         self.stream_events = stream_events if stream_intermediate_steps is None else stream_intermediate_steps

@@ -186,6 +186,7 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
         request = ModelRequest(
             messages=list(ctx.messages),
             tools=ctx.tool_specs or None,
+            tool_choice=_tool_choice(agent.tool_choice, ctx.tool_calls_made) if ctx.tool_specs else None,
             output_schema=agent.output_schema if agent.parser_model is None and not intermediate else None,
             run_id=ctx.run_id,
         )
@@ -236,6 +237,13 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
         if ctx.stop_after_tools:
             ctx.streamed.extend(te.result for te in executions if te.result)
             return
+
+
+def _tool_choice(choice: Any, calls_made: int) -> Any:
+    """A forcing choice ("required" or a named function) applies until a tool has been called, then "auto"."""
+    if choice is None or choice in ("auto", "none"):
+        return choice
+    return choice if calls_made == 0 else "auto"
 
 
 def _first_token(ctx: RunContext, call: Metrics, t0: float) -> None:
