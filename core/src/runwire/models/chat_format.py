@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from runwire.media import Media
-from runwire.models.message import Message
+from runwire.models.message import Message, ToolCall
 
 
 def _data_uri(media: Media, default_mime: str) -> str:
@@ -51,11 +51,13 @@ def to_openai_message(message: Message) -> dict[str, Any]:
     if message.tool_call_id:
         data["tool_call_id"] = message.tool_call_id
     if message.tool_calls:
-        data["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json()}}
-            for c in message.tool_calls
-        ]
+        data["tool_calls"] = tool_call_dicts(message.tool_calls)
     return data
+
+
+def tool_call_dicts(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
+    """Tool calls as the OpenAI format writes them in an assistant message."""
+    return [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json()}} for c in calls]
 
 
 def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Optional, Union
 
+from runwire.models.chat_format import tool_call_dicts
 from runwire.models.message import ToolCall
 from runwire.testing.scripted import Reply, _words
 
@@ -182,10 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
         if turn.reasoning:
             message["reasoning_content"] = turn.reasoning
         if turn.tool_calls:
-            message["tool_calls"] = [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json()}}
-                for c in turn.tool_calls
-            ]
+            message["tool_calls"] = tool_call_dicts(turn.tool_calls)
         self._json(200, {
             "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": self.owner.model,
             "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if turn.tool_calls else "stop"}],

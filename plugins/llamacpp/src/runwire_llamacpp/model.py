@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator, Optional
 from runwire.exceptions import ModelError
 from runwire.metrics import Usage
 from runwire.models.base import Model, ModelDelta, ModelRequest
+from runwire.models.chat_format import tool_call_dicts
 from runwire.models.message import Message, ToolCall
 
 DEFAULT_MODEL = "gemma-3-270m"
@@ -58,10 +59,7 @@ def _load(path: str, n_ctx: int, chat_format: Optional[str], n_threads: Optional
 def _to_llama(message: Message) -> dict[str, Any]:
     data: dict[str, Any] = {"role": message.role, "content": message.text()}
     if message.tool_calls:
-        data["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json()}}
-            for c in message.tool_calls
-        ]
+        data["tool_calls"] = tool_call_dicts(message.tool_calls)
     if message.tool_call_id:
         data["tool_call_id"] = message.tool_call_id
     return data
