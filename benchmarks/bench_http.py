@@ -205,8 +205,8 @@ async def bench_http() -> list[Result]:
         table = clients(url)
         rounds = scale(15, 2)
         samples: dict[tuple[str, str], list[float]] = {}
-        for name, work in table.items():  # warm up: imports, connections
-            for kind, fn in work.items():
+        for work in table.values():  # warm up: imports, connections
+            for fn in work.values():
                 await fn()
         for _ in range(rounds):
             for name, work in table.items():

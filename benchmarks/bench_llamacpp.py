@@ -22,7 +22,6 @@ def bench_llamacpp() -> list[Result]:
     agent = Agent(model=model)
 
     def direct() -> float:
-        start = time.perf_counter()
         first = None
         count = 0
         for chunk in llm.create_chat_completion(messages=[{"role": "user", "content": PROMPT}], stream=True,
@@ -44,7 +43,7 @@ def bench_llamacpp() -> list[Result]:
     for _ in range(rounds):  # interleaved pairs: the machine's noise hits both alike
         theirs.append(direct())
         ours.append(through_runwire())
-    ratio = statistics.median(o / t for o, t in zip(ours, theirs))  # median of paired ratios: robust to drift
+    ratio = statistics.median(o / t for o, t in zip(ours, theirs, strict=True))  # median of paired ratios: robust to drift
     ours_med, theirs_med = statistics.median(ours), statistics.median(theirs)
     return [Result("llama.cpp (Gemma 3 270M)", "tokens/s through runwire", ours_med, "tok/s", "llama-cpp-python directly",
                    theirs_med, target=">= 0.97 x (median paired ratio)", ok=ratio >= 0.97,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 import uuid
 from typing import Any
 
@@ -58,8 +57,8 @@ async def bench_storage() -> list[Result]:
         stored = Agent(model=ScriptedModel(lambda r: "hello world"), db=storage)
         stored_tools = Agent(model=ScriptedModel(tool_script), tools=[noop], db=storage)
         await stored.arun("x"), await stored_tools.arun("x")
-        run = await amedian_time(lambda: stored.arun("x", session_id="bench"), repeat=3, number=number)
-        tools = await amedian_time(lambda: stored_tools.arun("x", session_id="bench-tools"), repeat=3, number=number // 5)
+        run = await amedian_time(lambda a=stored: a.arun("x", session_id="bench"), repeat=3, number=number)
+        tools = await amedian_time(lambda a=stored_tools: a.arun("x", session_id="bench-tools"), repeat=3, number=number // 5)
         per_event = ((tools - base_tools) - (run - base_run)) / (2 * calls)
         results.append(Result(f"storage: {name}", "persistence per run", (run - base_run) * 1000, "ms",
                               extra={"run_without_ms": base_run * 1000, "run_with_ms": run * 1000}))
@@ -69,7 +68,7 @@ async def bench_storage() -> list[Result]:
             session = f"grow-{size}-{uuid.uuid4().hex[:6]}"
             for _ in range(size):
                 await stored.arun("x", session_id=session)
-            growth[size] = await amedian_time(lambda: stored.arun("x", session_id=session), repeat=3, number=20)
+            growth[size] = await amedian_time(lambda a=stored, s=session: a.arun("x", session_id=s), repeat=3, number=20)
         sizes = sorted(growth)
         flat = growth[sizes[-1]] / growth[sizes[0]]
         results.append(Result(f"storage: {name}", f"run time, session of {sizes[-1]} runs vs 1 run", growth[sizes[-1]] * 1000,

@@ -246,3 +246,20 @@ def test_forcing_tool_choice_applies_until_a_tool_was_called():
     model = ScriptedModel(["plain"])
     Agent(model=model).run("go")
     assert model.requests[0].tool_choice is None and model.requests[0].tools is None
+
+
+def test_partials_and_callable_objects_are_tools():
+    import functools
+
+    class Greeter:
+        async def __call__(self, name: str) -> str:
+            return f"hello {name}"
+
+    async def scaled(x: int, factor: int) -> int:
+        return x * factor
+
+    greeter = Function(Greeter(), name="greet")
+    triple = Function(functools.partial(scaled, factor=3), name="triple")
+    assert greeter.kind == "async" and triple.kind == "async"
+    out, _ = run_calls([greeter, triple], ToolCall("greet", {"name": "Ann"}), ToolCall("triple", {"x": 2}))
+    assert [t.result for t in out.tools] == ["hello Ann", "6"]

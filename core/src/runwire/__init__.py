@@ -54,4 +54,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "Agent", "Audio", "CustomEvent", "EventSink", "File", "Function", "Image", "Message", "Model",
+    "RunEvent", "RunOutput", "RunOutputEvent", "RunStatus", "Video", "hookimpl", "pprint_run_response", "tool",
+]

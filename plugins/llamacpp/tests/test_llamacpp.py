@@ -1,7 +1,6 @@
 """runwire-llamacpp on the real Gemma 3 270M model: short outputs, a few tests."""
 
 import asyncio
-import threading
 
 import pytest
 

@@ -44,15 +44,7 @@ class Function:
         self.external_execution = external_execution
         self.timeout_seconds = timeout_seconds
         self.stop_after_tool_call = stop_after_tool_call
-        target = fn if inspect.isfunction(fn) or inspect.ismethod(fn) else getattr(fn, "__call__", fn)
-        if inspect.isasyncgenfunction(target):
-            self.kind = "async_generator"
-        elif inspect.isgeneratorfunction(target):
-            self.kind = "generator"
-        elif inspect.iscoroutinefunction(target):
-            self.kind = "async"
-        else:
-            self.kind = "sync"
+        self.kind = _kind(fn)
         self._schema: Any = None  # built lazily: pydantic costs nothing until a run
         self._spec: Optional[dict[str, Any]] = None
         params = inspect.signature(fn).parameters
@@ -111,6 +103,20 @@ class Function:
             )
             for name in self.user_input_fields
         ]
+
+
+def _kind(fn: Callable[..., Any]) -> str:
+    """sync, async, generator or async_generator: of the function, or of a callable object's ``__call__``."""
+    for target in (fn, getattr(type(fn), "__call__", None)):
+        if target is None:
+            continue
+        if inspect.isasyncgenfunction(target):
+            return "async_generator"
+        if inspect.isgeneratorfunction(target):
+            return "generator"
+        if inspect.iscoroutinefunction(target):
+            return "async"
+    return "sync"
 
 
 def as_function(obj: Any) -> Function:
