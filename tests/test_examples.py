@@ -23,6 +23,21 @@ EXPECTED = {
 }
 
 
+OTHER = {
+    "human_in_the_loop.py": ["status: paused", "wants to call delete_file({'path': 'draft.txt'})",
+                             "status: completed | draft.txt is gone."],
+    "cancel_run.py": ["cancelled: True", "RunCancelled: took too long", "status: cancelled | kept"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER))
+def test_other_examples_run(name):
+    result = subprocess.run([sys.executable, str(SEED.parent / name)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for needle in OTHER[name]:
+        assert needle in result.stdout, f"{needle!r} not in output of {name}:\n{result.stdout}"
+
+
 def test_every_seed_example_is_listed():
     assert sorted(p.name for p in SEED.glob("*.py")) == sorted(EXPECTED)
 
