@@ -82,7 +82,7 @@ def test_a_hanging_sink_does_not_stall_the_run(caplog):
     started = time.perf_counter()
     with caplog.at_level(logging.WARNING, logger="runwire.sinks"):
         out = _agent(sinks=[Hanging(), good]).run("x")
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 10  # the sink would hang for an hour
     assert out.status == "completed" and event_names(good.events)[-1] == "RunCompleted"
     assert any("TimeoutError" in r.getMessage() for r in caplog.records)
 
