@@ -73,7 +73,7 @@ async def bench_storage() -> list[Result]:
         for _ in range(scale(5, 1)):  # sizes take turns, so drift hits them alike
             for size, session in sessions.items():
                 samples[size].append(await amedian_time(lambda a=stored, s=session: a.arun("x", session_id=s),
-                                                        repeat=1, number=20))
+                                                        repeat=1, number=scale(60, 5)))
         growth = {size: statistics.median(values) for size, values in samples.items()}
         sizes = sorted(growth)
         flat = growth[sizes[-1]] / growth[sizes[0]]
