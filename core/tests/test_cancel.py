@@ -108,3 +108,16 @@ async def test_cancelling_the_callers_task_is_not_swallowed():
     agent = Agent(model=ScriptedModel(["never"], latency=30))
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(agent.arun("go"), 0.1)
+
+
+def test_closing_a_stream_early_ends_the_run_as_cancelled(tmp_path):
+    agent = Agent(model=ScriptedModel([LONG]), db=f"sqlite:///{tmp_path}/closed.db", store_events=True)
+    stream = agent.run("go", stream=True)
+    for i, _ in enumerate(stream):
+        if i == 3:
+            break
+    stream.close()
+    assert stream.run_output.status == "cancelled"
+    assert "closed the stream" in stream.run_output.cancel_reason
+    stored = agent.get_run_output(stream.run_id)
+    assert stored.status == "cancelled" and stored.events[-1].event == "RunCancelled"

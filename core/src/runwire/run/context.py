@@ -70,6 +70,7 @@ class RunContext:
         self.storage = storage
         self.session_state_given = session_state_given
         self.memories: list[Any] = []
+        self.unyielded: Optional[RunOutputEvent] = None  # a last event the caller was gone to receive
         self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
         if store_events and output.events is None:
             output.events = []

@@ -140,7 +140,7 @@ async def run_loop(ctx: RunContext, continued: bool = False) -> AsyncIterator[Ru
         )
     except asyncio.CancelledError:
         if ctx.cancel_reason is None:  # the caller's task was cancelled (a timeout, a shutdown): let it through
-            ctx.stamp(_cancelled(ctx, "the task running the run was cancelled"))
+            ctx.unyielded = ctx.stamp(_cancelled(ctx, "the task running the run was cancelled"))
             raise
         task = asyncio.current_task()
         if task is not None:
@@ -148,6 +148,10 @@ async def run_loop(ctx: RunContext, continued: bool = False) -> AsyncIterator[Ru
         yield ctx.stamp(_cancelled(ctx, ctx.cancel_reason))
     except RunCancelledError as exc:
         yield ctx.stamp(_cancelled(ctx, ctx.cancel_reason or str(exc) or "cancelled"))
+    except GeneratorExit:  # the caller stopped reading the stream: the run ends here, recorded as cancelled
+        if out.status not in (RunStatus.completed, RunStatus.paused):
+            ctx.unyielded = ctx.stamp(_cancelled(ctx, "the caller closed the stream before the run finished"))
+        raise
     except Exception as exc:
         ctx.error = exc
         out.status = RunStatus.error

@@ -165,4 +165,7 @@ async def with_sinks(events: AsyncIterator[RunOutputEvent], sinks: Sequence[Even
                         ctx.driver_task = driver
             yield event
     finally:
+        await events.aclose()  # type: ignore[attr-defined]
+        if ctx is not None and ctx.unyielded is not None:
+            await queue.put(ctx.unyielded)
         await dispatcher.close()

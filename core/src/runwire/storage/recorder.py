@@ -127,8 +127,11 @@ async def with_storage(events: AsyncIterator[RunOutputEvent], ctx: RunContext, s
                     ctx.driver_task = driver
             yield event
     finally:
+        await events.aclose()  # a caller that stopped early ends the run first (it records itself as cancelled)
         if chunks:
             writer.add(_coalesce(chunks))
+        if ctx.unyielded is not None:  # the run's last event, which nobody was left to receive
+            writer.add(ctx.unyielded.to_dict())
         try:
             await writer.close()
         finally:
