@@ -163,7 +163,14 @@ def test_a_killed_process_leaves_its_events_and_an_unfinished_run(backend, tmp_p
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     reader = backend.make()
-    run = asyncio.run(reader.get_run("victim-run", "doomed"))
+
+    async def read():
+        try:
+            return await reader.get_run("victim-run", "doomed")
+        finally:
+            await reader.aclose()
+
+    run = asyncio.run(read())
     assert str(run.status) == "running" and run.session_id == "doomed"
     names = event_names(run.events)
     assert names[:2] == ["RunStarted", "ModelRequestStarted"] and "RunCompleted" not in names
