@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     try:
         from runwire.plugins import get_registry
 
-        commands = get_registry().commands.values()
+        commands = list(get_registry().commands.values())
     except Exception as exc:  # a broken registry must not break the CLI
         print(f"runwire: plugins could not be loaded: {exc}", file=sys.stderr)
         commands = []

@@ -139,7 +139,7 @@ class Registry:
             if self._claim("commands", name, plugin):
                 self.commands[name] = CommandSpec(name, configure, run, help, plugin)
 
-        return {
+        registrars: dict[str, Callable[..., None]] = {
             "models": register_models,
             "tools": register_tools,
             "memory": register_named(self.memory),
@@ -148,7 +148,8 @@ class Registry:
             "cancellation": register_named(self.cancellation),
             "event_types": register_event_types,
             "commands": register_commands,
-        }[kind]
+        }
+        return registrars[kind]
 
 
 def _env_list(name: str) -> Optional[set[str]]:

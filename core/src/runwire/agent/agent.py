@@ -9,6 +9,7 @@ import uuid
 from typing import (
     TYPE_CHECKING,
     Any,
+    AsyncGenerator,
     AsyncIterator,
     Coroutine,
     Iterable,
@@ -270,7 +271,7 @@ class Agent:
             session_state_given=session_state is not None,
         )
 
-    def _events(self, ctx: "RunContext", continued: bool = False) -> AsyncIterator[RunOutputEvent]:
+    def _events(self, ctx: "RunContext", continued: bool = False) -> AsyncGenerator[RunOutputEvent, None]:
         events = run_loop(ctx, continued=continued)
         if ctx.storage is not None:
             from runwire.storage.recorder import with_storage
@@ -289,10 +290,61 @@ class Agent:
 
     # -- running ---------------------------------------------------------------
     @overload
-    def run(self, input: Any, *, stream: Literal[False] = False, **kwargs: Any) -> RunOutput: ...
+    def run(
+        self,
+        input: Any,
+        *,
+        stream: Literal[False] = ...,
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+        user_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        session_state: Optional[dict[str, Any]] = None,
+        run_id: Optional[str] = None,
+        images: Optional[Sequence[Image]] = None,
+        audio: Optional[Sequence[Audio]] = None,
+        videos: Optional[Sequence[Video]] = None,
+        files: Optional[Sequence[File]] = None,
+        store_events: Optional[bool] = None,
+    ) -> RunOutput: ...
 
     @overload
-    def run(self, input: Any, *, stream: Literal[True], **kwargs: Any) -> "RunStream": ...
+    def run(
+        self,
+        input: Any,
+        *,
+        stream: Literal[True],
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+        user_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        session_state: Optional[dict[str, Any]] = None,
+        run_id: Optional[str] = None,
+        images: Optional[Sequence[Image]] = None,
+        audio: Optional[Sequence[Audio]] = None,
+        videos: Optional[Sequence[Video]] = None,
+        files: Optional[Sequence[File]] = None,
+        store_events: Optional[bool] = None,
+    ) -> "RunStream": ...
+
+    @overload
+    def run(
+        self,
+        input: Any,
+        *,
+        stream: Optional[bool] = ...,
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+        user_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        session_state: Optional[dict[str, Any]] = None,
+        run_id: Optional[str] = None,
+        images: Optional[Sequence[Image]] = None,
+        audio: Optional[Sequence[Audio]] = None,
+        videos: Optional[Sequence[Video]] = None,
+        files: Optional[Sequence[File]] = None,
+        store_events: Optional[bool] = None,
+    ) -> Union[RunOutput, "RunStream"]: ...
 
     def run(
         self,
@@ -327,10 +379,61 @@ class Agent:
         return runner(self._drain(ctx))
 
     @overload
-    def arun(self, input: Any, *, stream: Literal[False] = False, **kwargs: Any) -> Coroutine[Any, Any, RunOutput]: ...
+    def arun(
+        self,
+        input: Any,
+        *,
+        stream: Literal[False] = ...,
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+        user_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        session_state: Optional[dict[str, Any]] = None,
+        run_id: Optional[str] = None,
+        images: Optional[Sequence[Image]] = None,
+        audio: Optional[Sequence[Audio]] = None,
+        videos: Optional[Sequence[Video]] = None,
+        files: Optional[Sequence[File]] = None,
+        store_events: Optional[bool] = None,
+    ) -> Coroutine[Any, Any, RunOutput]: ...
 
     @overload
-    def arun(self, input: Any, *, stream: Literal[True], **kwargs: Any) -> "AsyncRunStream": ...
+    def arun(
+        self,
+        input: Any,
+        *,
+        stream: Literal[True],
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+        user_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        session_state: Optional[dict[str, Any]] = None,
+        run_id: Optional[str] = None,
+        images: Optional[Sequence[Image]] = None,
+        audio: Optional[Sequence[Audio]] = None,
+        videos: Optional[Sequence[Video]] = None,
+        files: Optional[Sequence[File]] = None,
+        store_events: Optional[bool] = None,
+    ) -> "AsyncRunStream": ...
+
+    @overload
+    def arun(
+        self,
+        input: Any,
+        *,
+        stream: Optional[bool] = ...,
+        stream_events: Optional[bool] = None,
+        stream_intermediate_steps: Optional[bool] = None,
+        user_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        session_state: Optional[dict[str, Any]] = None,
+        run_id: Optional[str] = None,
+        images: Optional[Sequence[Image]] = None,
+        audio: Optional[Sequence[Audio]] = None,
+        videos: Optional[Sequence[Video]] = None,
+        files: Optional[Sequence[File]] = None,
+        store_events: Optional[bool] = None,
+    ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]: ...
 
     def arun(
         self,

@@ -25,9 +25,9 @@ def resolve_model(spec: Any, **options: Any) -> Model:
 
     registry = get_registry()
     if spec is None:
-        for provider in registry.models.values():
-            if provider.default_model:
-                return provider.factory(provider.default_model, **options)
+        for candidate in registry.models.values():
+            if candidate.default_model:
+                return candidate.factory(candidate.default_model, **options)
         raise ModelNotFoundError(f"the agent names no model and no embedded default is installed. {INSTALL_HINT}.")
     if not isinstance(spec, str):
         raise TypeError(f"model must be a runwire Model or a string like 'provider:model-id', got {type(spec).__name__}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, AsyncIterator
+from typing import Any, AsyncGenerator, AsyncIterator
 
 from runwire.exceptions import RunCancelledError, RunLimitError
 from runwire.metrics import Metrics
@@ -45,7 +45,7 @@ from runwire.run.tool_runner import new_execution, run_tool_calls
 
 
 try:  # the C implementation: asyncio.current_task is Python code in 3.11
-    from _asyncio import current_task
+    from _asyncio import current_task  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
     current_task = asyncio.current_task
 
@@ -64,7 +64,7 @@ def _check_cancel(ctx: RunContext) -> None:
         raise RunCancelledError(ctx.cancel_reason)
 
 
-async def run_loop(ctx: RunContext, continued: bool = False) -> AsyncIterator[RunOutputEvent]:
+async def run_loop(ctx: RunContext, continued: bool = False) -> AsyncGenerator[RunOutputEvent, None]:
     """Run to the end, yielding every event. Never raises for a run failure: it ends in RunError.
 
     Whoever pulls events sets ``ctx.driver_task`` while it waits for the next one

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import threading
-from typing import Any, AsyncIterator, Iterable, Optional, Sequence, Union
+from typing import Any, AsyncGenerator, Iterable, Optional, Sequence, Union
 
 from runwire.run.events import RunOutputEvent
 from runwire.sinks.base import EventSink
@@ -144,8 +144,8 @@ class SinkDispatcher:
                 await self._deliver(sink, sink.flush(), "flush")
 
 
-async def with_sinks(events: AsyncIterator[RunOutputEvent], sinks: Sequence[EventSink],
-                     ctx: Any = None) -> AsyncIterator[RunOutputEvent]:
+async def with_sinks(events: AsyncGenerator[RunOutputEvent, None], sinks: Sequence[EventSink],
+                     ctx: Any = None) -> AsyncGenerator[RunOutputEvent, None]:
     """Pass ``events`` through unchanged, copying each to ``sinks``; flush them at the end."""
     dispatcher = SinkDispatcher(sinks)
     dispatcher.start()
@@ -165,7 +165,7 @@ async def with_sinks(events: AsyncIterator[RunOutputEvent], sinks: Sequence[Even
                         ctx.driver_task = driver
             yield event
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
         if ctx is not None and ctx.unyielded is not None:
             await queue.put(ctx.unyielded)
         await dispatcher.close()

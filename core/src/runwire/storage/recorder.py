@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, AsyncIterator, Optional
+from typing import Any, AsyncGenerator, Optional
 
 from runwire.run.context import RunContext
 from runwire.run.events import RunContentEvent, RunOutputEvent
@@ -91,8 +91,8 @@ class EventWriter:
             raise self.error
 
 
-async def with_storage(events: AsyncIterator[RunOutputEvent], ctx: RunContext, storage: Storage,
-                       *, continued: bool = False) -> AsyncIterator[RunOutputEvent]:
+async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunContext, storage: Storage,
+                       *, continued: bool = False) -> AsyncGenerator[RunOutputEvent, None]:
     """Pass ``events`` through, persisting the run and its event log as they go."""
     out = ctx.output
     if not continued:

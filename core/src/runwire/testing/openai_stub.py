@@ -74,7 +74,7 @@ class OpenAIStub:
     def url(self) -> str:
         assert self._server is not None, "start the stub first (use it as a context manager)"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host!s}:{port}/v1"
 
     def __enter__(self) -> "OpenAIStub":
         stub = self
