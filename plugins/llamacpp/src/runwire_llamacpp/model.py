@@ -41,12 +41,33 @@ def _known_path(name: str) -> str:
     return str(module.assemble())
 
 
+_quiet_logger: Any = None
+
+
+def _silence_llama_logs(llama_cpp: Any) -> None:
+    """llama.cpp prints notes to stderr even with verbose=False; they would break a live terminal view.
+    RUNWIRE_LLAMACPP_LOGS=1 keeps them."""
+    global _quiet_logger
+    if _quiet_logger is not None or os.environ.get("RUNWIRE_LLAMACPP_LOGS") == "1":
+        return
+    import ctypes
+
+    @llama_cpp.llama_log_callback
+    def quiet(level: int, text: bytes, user_data: Any) -> None:
+        return None
+
+    _quiet_logger = quiet  # the C side keeps a pointer: keep the callback alive
+    llama_cpp.llama_log_set(quiet, ctypes.c_void_p(0))
+
+
 def _load(path: str, n_ctx: int, chat_format: Optional[str], n_threads: Optional[int], seed: int) -> tuple[Any, threading.Lock]:
     key = (path, n_ctx, chat_format, n_threads, seed)
     with _load_lock:
         hit = _loaded.get(key)
         if hit is None:
             import llama_cpp
+
+            _silence_llama_logs(llama_cpp)
 
             llm = llama_cpp.Llama(
                 model_path=path, n_ctx=n_ctx, chat_format=chat_format, n_threads=n_threads, seed=seed, verbose=False
