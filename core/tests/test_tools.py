@@ -265,3 +265,12 @@ def test_partials_and_callable_objects_are_tools():
     assert greeter.kind == "async" and triple.kind == "async"
     out, _ = run_calls([greeter, triple], ToolCall("greet", {"name": "Ann"}), ToolCall("triple", {"x": 2}))
     assert [t.result for t in out.tools] == ["hello Ann", "6"]
+
+
+def test_a_tools_own_timeout_error_is_reported_as_such():
+    def fetch(url: str) -> str:
+        raise TimeoutError(f"{url} did not answer")
+
+    out, events = run_calls([fetch], ToolCall("fetch", {"url": "http://example.invalid"}))
+    error = [e for e in events if e.event == "ToolCallError"][0].error
+    assert error == "TimeoutError: http://example.invalid did not answer"

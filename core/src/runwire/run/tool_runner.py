@@ -106,6 +106,7 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
     te.started_at = time.time()
     t0 = time.perf_counter()
     pieces: list[Any] = []
+    scope: Optional[asyncio.Timeout] = None
     try:
         if fn is None:
             raise ToolError(
@@ -116,15 +117,19 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
         kwargs = fn.validate(te.tool_args)
         for name in fn.injected:
             kwargs[name] = {"agent": ctx.agent, "run_context": ctx, "session_state": ctx.session_state}[name]
-        async with asyncio.timeout(fn.timeout_seconds):  # None: no limit
+        scope = asyncio.timeout(fn.timeout_seconds)  # None: no limit
+        async with scope:
             async for item in _call(fn, kwargs):
                 if isinstance(item, CustomEvent):
                     item.tool_call_id = te.tool_call_id
                     yield ctx.stamp(item)
                 else:
                     pieces.append(item)
-    except TimeoutError:
-        yield _fail(ctx, te, t0, f"tool {te.tool_name!r} timed out after {fn.timeout_seconds} s")  # type: ignore[union-attr]
+    except TimeoutError as exc:
+        if scope is not None and scope.expired():
+            yield _fail(ctx, te, t0, f"tool {te.tool_name!r} timed out after {fn.timeout_seconds} s")  # type: ignore[union-attr]
+        else:  # the tool's own timeout (a network call inside it, say)
+            yield _fail(ctx, te, t0, f"TimeoutError: {exc}")
         return
     except Exception as exc:
         detail = str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}"
