@@ -59,7 +59,10 @@ def test_one_tool_call(harness):
     if harness.stub is not None:  # the provider sent the tool result back correctly
         sent = harness.stub.requests[1].body["messages"]
         assert sent[1]["tool_calls"][0]["function"]["name"] == "add"
-        assert sent[2] == {"role": "tool", "content": "5", "name": "add", "tool_call_id": out.tools[0].tool_call_id}
+        expected = {"role": "tool", "content": "5", "tool_call_id": out.tools[0].tool_call_id}
+        if harness.name == "litellm":  # litellm's translations to other providers use the tool's name
+            expected["name"] = "add"
+        assert sent[2] == expected
         assert harness.stub.requests[0].body["tools"][0]["function"]["name"] == "add"
 
 

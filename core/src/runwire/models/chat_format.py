@@ -38,15 +38,16 @@ def media_parts(message: Message) -> list[dict[str, Any]]:
     return parts
 
 
-def to_openai_message(message: Message) -> dict[str, Any]:
-    """One message in the OpenAI chat format."""
+def to_openai_message(message: Message, *, tool_names: bool = True) -> dict[str, Any]:
+    """One message in the OpenAI chat format (``tool_names``: name the tool on tool results, which
+    litellm's translations to other providers use and strict OpenAI-compatible servers may refuse)."""
     content: Any = message.content
     extra = media_parts(message)
     if extra:
         text = content if isinstance(content, list) else ([{"type": "text", "text": content}] if content else [])
         content = [*text, *extra]
     data: dict[str, Any] = {"role": message.role, "content": content}
-    if message.name and message.role == "tool":
+    if tool_names and message.name and message.role == "tool":
         data["name"] = message.name
     if message.tool_call_id:
         data["tool_call_id"] = message.tool_call_id
@@ -60,14 +61,14 @@ def tool_call_dicts(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
     return [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json()}} for c in calls]
 
 
-def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
-    return [to_openai_message(m) for m in messages]
+def to_openai_messages(messages: list[Message], *, tool_names: bool = True) -> list[dict[str, Any]]:
+    return [to_openai_message(m, tool_names=tool_names) for m in messages]
 
 
-def request_fields(request: Any, *, max_tokens_key: str = "max_tokens") -> dict[str, Any]:
+def request_fields(request: Any, *, max_tokens_key: str = "max_tokens", tool_names: bool = True) -> dict[str, Any]:
     """The OpenAI chat request fields for a :class:`~runwire.models.base.ModelRequest`:
     messages, and tools, tool_choice, response_format, stop and max tokens when set."""
-    body: dict[str, Any] = {"messages": to_openai_messages(request.messages)}
+    body: dict[str, Any] = {"messages": to_openai_messages(request.messages, tool_names=tool_names)}
     if request.tools:
         body["tools"] = request.tools
         if request.tool_choice is not None:

@@ -70,7 +70,7 @@ class OpenAIChat(Model):
             "model": self.id,
             "stream": True,
             "stream_options": {"include_usage": True},
-            **request_fields(request, max_tokens_key="max_completion_tokens"),
+            **request_fields(request, max_tokens_key="max_completion_tokens", tool_names=False),
             **self.params,
         }
 
