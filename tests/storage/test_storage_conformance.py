@@ -186,3 +186,18 @@ def test_cli_lists_sessions_and_shows_a_run(tmp_path):
     assert "cli-s" in listing.stdout and "user=ann" in listing.stdout and "completed" in listing.stdout
     show = subprocess.run([sys.executable, "-m", "runwire.cli", "runs", "show", out.run_id], capture_output=True, text=True, env=env, timeout=60)
     assert show.returncode == 0 and "RunStarted" in show.stdout and "'echo hello'" in show.stdout
+
+
+async def test_a_failing_event_log_is_reported_and_the_run_row_still_written(storage, monkeypatch):
+    from runwire.exceptions import StorageError
+
+    async def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(storage, "append_events", broken)
+    agent = Agent(model=echo_model(), db=storage, store_events=True)
+    with pytest.raises(StorageError, match=r"event\(s\) of run .* could not be stored \(OSError: disk full\)"):
+        await agent.arun("x", session_id="broken-log", run_id="broken-run")
+    monkeypatch.undo()
+    stored = await storage.get_run("broken-run")
+    assert stored.status == "completed" and stored.content == "echo x"  # the row was still saved

@@ -56,5 +56,9 @@ class ScriptExhaustedError(RunwireError):
     """A ScriptedModel was asked for more turns than its script has."""
 
 
+class StorageError(RunwireError):
+    """Storage failed to keep part of a run (the run itself may have finished)."""
+
+
 class PluginError(RunwireError):
     """A plugin failed to load or register (fatal only with RUNWIRE_STRICT_PLUGINS=1)."""

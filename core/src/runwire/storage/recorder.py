@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any, AsyncGenerator, Optional
 
+from runwire.exceptions import StorageError
 from runwire.run.context import RunContext
 from runwire.run.events import RunContentEvent, RunOutputEvent
 from runwire.run.output import RunStatus
@@ -52,6 +53,7 @@ class EventWriter:
         self.drained = asyncio.Event()
         self.closing = False
         self.error: Optional[BaseException] = None
+        self.lost = 0
         self.task = asyncio.ensure_future(self._write())
 
     def add(self, record: dict[str, Any]) -> None:
@@ -73,6 +75,7 @@ class EventWriter:
                 except Exception as exc:  # kept and raised when the run ends; later batches still try
                     logger.error("runwire: could not store %d event(s) of run %s: %s", len(batch), self.run_id, exc)
                     self.error = self.error or exc
+                    self.lost += len(batch)
                 self.seq += len(batch)
             self.drained.set()
             if self.closing:
@@ -88,7 +91,10 @@ class EventWriter:
         self.wakeup.set()
         await asyncio.shield(self.task)
         if self.error is not None:
-            raise self.error
+            raise StorageError(
+                f"{self.lost} event(s) of run {self.run_id} could not be stored ({type(self.error).__name__}: "
+                f"{self.error}); the run's events are still on RunOutput.events when store_events=True"
+            ) from self.error
 
 
 async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunContext, storage: Storage,
