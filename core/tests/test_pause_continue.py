@@ -176,3 +176,23 @@ def test_a_paused_run_can_be_cancelled_in_storage(tmp_path):
     assert not agent.cancel_run(paused.run_id)  # already finished
     with pytest.raises(ContinueRunError, match="is cancelled, not paused"):
         agent.continue_run(run_id=paused.run_id, session_id="s")
+
+
+def test_continuing_from_storage_keeps_the_session_state(tmp_path):
+    db = f"sqlite:///{tmp_path}/state.db"
+
+    @tool(requires_confirmation=True)
+    def add_item(item: str, session_state) -> str:
+        """Add an item to the list."""
+        session_state.setdefault("items", []).append(item)
+        return f"{len(session_state['items'])} items"
+
+    first = Agent(model=ScriptedModel(["noted"]), db=db, session_state={"items": ["milk"]})
+    first.run("start", session_id="shop")
+    agent = Agent(model=ScriptedModel([[ToolCall("add_item", {"item": "eggs"})], "Added."]), tools=[add_item], db=db)
+    paused = agent.run("add eggs", session_id="shop")
+    paused.tools[0].confirmed = True
+    fresh = Agent(model=ScriptedModel(["Added."]), tools=[add_item], db=db)
+    done = fresh.continue_run(run_id=paused.run_id, session_id="shop", updated_tools=paused.tools)
+    assert done.tools[0].result == "2 items"
+    assert fresh.get_session("shop").session_state == {"items": ["milk", "eggs"]}

@@ -234,7 +234,6 @@ class Agent:
         files: Optional[Sequence[File]],
         store_events: Optional[bool],
     ) -> "RunContext":
-
         model = self.get_model()
         messages = input_to_messages(input, images=images, audio=audio, videos=videos, files=files)
         system = system_message(self)

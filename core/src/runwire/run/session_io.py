@@ -16,8 +16,11 @@ def _insert_point(messages: list[Message]) -> int:
     return 1 if messages and messages[0].role == "system" else 0
 
 
-async def load_session_context(ctx: "RunContext") -> Optional[Session]:
-    """Fill the run's context from storage before it starts; returns the stored session, if any."""
+async def load_session_context(ctx: "RunContext", *, continued: bool = False) -> Optional[Session]:
+    """Fill the run's context from storage before it starts; returns the stored session, if any.
+
+    A continued run only takes the session state: its messages already hold its history.
+    """
     storage = ctx.storage
     assert storage is not None
     agent = ctx.agent
@@ -25,6 +28,8 @@ async def load_session_context(ctx: "RunContext") -> Optional[Session]:
     session = await storage.get_session(session_id, with_runs=False)
     if session is not None and not ctx.session_state_given:
         ctx.session_state.update(session.session_state)
+    if continued:
+        return session
     if agent.add_history_to_context and session is not None:
         runs = await storage.list_runs(session_id, last=agent.num_history_runs, status="completed")
         history: list[Message] = []

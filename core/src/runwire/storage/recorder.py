@@ -101,11 +101,10 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
                        *, continued: bool = False) -> AsyncGenerator[RunOutputEvent, None]:
     """Pass ``events`` through, persisting the run and its event log as they go."""
     out = ctx.output
-    if not continued:
-        from runwire.run.session_io import load_session_context
+    from runwire.run.session_io import load_session_context
 
-        if await load_session_context(ctx) is None:
-            await storage.upsert_session(Session(out.session_id or "", out.user_id, out.agent_id, ctx.session_state))
+    if await load_session_context(ctx, continued=continued) is None:
+        await storage.upsert_session(Session(out.session_id or "", out.user_id, out.agent_id, ctx.session_state))
     out.status = RunStatus.running
     await storage.save_run(out)
     writer = EventWriter(storage, out.run_id, out.session_id, await storage.next_event_seq(out.run_id) if continued else 0)
