@@ -214,3 +214,12 @@ def test_structured_output_parses_into_the_schema():
     agent = Agent(model=ScriptedModel(['{"title": "Robot", "lines": 2}']), output_schema=Story)
     out = agent.run("x")
     assert isinstance(out.content, Story) and out.content.title == "Robot" and out.content_type == "Story"
+
+
+def test_sync_streaming_from_inside_a_running_loop():
+    async def main():
+        stream = Agent(model=ScriptedModel(["from a notebook"])).run("x", stream=True, stream_events=True)
+        return [e.event for e in stream], stream.run_output.content
+
+    names, content = asyncio.run(main())
+    assert names[0] == "RunStarted" and names[-1] == "RunCompleted" and content == "from a notebook"
