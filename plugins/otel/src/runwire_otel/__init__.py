@@ -1,0 +1,5 @@
+"""runwire-otel: runs as OpenTelemetry traces."""
+
+from runwire_otel.sink import OtelSink
+
+__all__ = ["OtelSink"]
