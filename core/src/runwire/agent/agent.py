@@ -36,6 +36,9 @@ from runwire.run.sync_bridge import get_runner
 from runwire.sinks.dispatch import default_sinks, resolve_sink, with_sinks
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from runwire.agent.options import RunOptions
     from runwire.models.base import Model
     from runwire.sinks.base import EventSink
     from runwire.storage.base import Session, Storage, UserMemory
@@ -289,60 +292,14 @@ class Agent:
 
     # -- running ---------------------------------------------------------------
     @overload
-    def run(
-        self,
-        input: Any,
-        *,
-        stream: Literal[False] = ...,
-        stream_events: Optional[bool] = None,
-        stream_intermediate_steps: Optional[bool] = None,
-        user_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        session_state: Optional[dict[str, Any]] = None,
-        run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
-        store_events: Optional[bool] = None,
-    ) -> RunOutput: ...
+    def run(self, input: Any, *, stream: Literal[False] = ..., **options: Unpack[RunOptions]) -> RunOutput: ...
+
+    @overload
+    def run(self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]) -> "RunStream": ...
 
     @overload
     def run(
-        self,
-        input: Any,
-        *,
-        stream: Literal[True],
-        stream_events: Optional[bool] = None,
-        stream_intermediate_steps: Optional[bool] = None,
-        user_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        session_state: Optional[dict[str, Any]] = None,
-        run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
-        store_events: Optional[bool] = None,
-    ) -> "RunStream": ...
-
-    @overload
-    def run(
-        self,
-        input: Any,
-        *,
-        stream: Optional[bool] = ...,
-        stream_events: Optional[bool] = None,
-        stream_intermediate_steps: Optional[bool] = None,
-        user_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        session_state: Optional[dict[str, Any]] = None,
-        run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
-        store_events: Optional[bool] = None,
+        self, input: Any, *, stream: Optional[bool] = ..., **options: Unpack[RunOptions]
     ) -> Union[RunOutput, "RunStream"]: ...
 
     def run(
@@ -379,59 +336,15 @@ class Agent:
 
     @overload
     def arun(
-        self,
-        input: Any,
-        *,
-        stream: Literal[False] = ...,
-        stream_events: Optional[bool] = None,
-        stream_intermediate_steps: Optional[bool] = None,
-        user_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        session_state: Optional[dict[str, Any]] = None,
-        run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
-        store_events: Optional[bool] = None,
+        self, input: Any, *, stream: Literal[False] = ..., **options: Unpack[RunOptions]
     ) -> Coroutine[Any, Any, RunOutput]: ...
 
     @overload
-    def arun(
-        self,
-        input: Any,
-        *,
-        stream: Literal[True],
-        stream_events: Optional[bool] = None,
-        stream_intermediate_steps: Optional[bool] = None,
-        user_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        session_state: Optional[dict[str, Any]] = None,
-        run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
-        store_events: Optional[bool] = None,
-    ) -> "AsyncRunStream": ...
+    def arun(self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]) -> "AsyncRunStream": ...
 
     @overload
     def arun(
-        self,
-        input: Any,
-        *,
-        stream: Optional[bool] = ...,
-        stream_events: Optional[bool] = None,
-        stream_intermediate_steps: Optional[bool] = None,
-        user_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        session_state: Optional[dict[str, Any]] = None,
-        run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
-        store_events: Optional[bool] = None,
+        self, input: Any, *, stream: Optional[bool] = ..., **options: Unpack[RunOptions]
     ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]: ...
 
     def arun(

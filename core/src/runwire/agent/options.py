@@ -1,0 +1,23 @@
+"""The keyword options of ``Agent.run`` / ``Agent.arun``, for type checkers."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, TypedDict
+
+from runwire.media import Audio, File, Image, Video
+
+
+class RunOptions(TypedDict, total=False):
+    """Everything ``run()`` and ``arun()`` accept besides ``input`` and ``stream``."""
+
+    stream_events: Optional[bool]
+    stream_intermediate_steps: Optional[bool]
+    user_id: Optional[str]
+    session_id: Optional[str]
+    session_state: Optional[dict[str, Any]]
+    run_id: Optional[str]
+    images: Optional[Sequence[Image]]
+    audio: Optional[Sequence[Audio]]
+    videos: Optional[Sequence[Video]]
+    files: Optional[Sequence[File]]
+    store_events: Optional[bool]
