@@ -41,13 +41,19 @@ class ModelMemoryUpdater:
 
     def __init__(self, model: Any = None) -> None:
         self.model = model
+        self._model: Any = None
+
+    def _resolved(self) -> Any:
+        if self._model is None:  # resolved once, not per run
+            from runwire.models.resolve import resolve_model
+
+            self._model = resolve_model(self.model)
+        return self._model
 
     async def update(self, ctx: "RunContext", memories: list[UserMemory]) -> list[UserMemory]:
         storage = ctx.storage
         assert storage is not None
-        from runwire.models.resolve import resolve_model
-
-        model = resolve_model(self.model) if self.model is not None else ctx.model
+        model = ctx.agent.get_helper_model("memory_model") if self.model is None else self._resolved()
         user_text = "\n".join(m.text() for m in ctx.messages if m.role == "user" and not m.from_history)
         listing = "\n".join(f"{m.memory_id}: {m.memory}" for m in memories) or "(none)"
         request = ModelRequest(messages=[Message(role="user", content=PROMPT.format(memories=listing, user=user_text))])
