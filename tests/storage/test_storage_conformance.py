@@ -12,6 +12,7 @@ import pytest
 
 from runwire.agent import Agent
 from runwire.storage import SchemaVersionError
+from runwire.storage.sql import SCHEMA_VERSION
 from runwire.testing import ScriptedModel, ToolCall
 from runwire.testing.events import event_names
 
@@ -135,7 +136,7 @@ async def test_newer_schema_is_refused_and_older_is_upgraded(backend):
     await storage._run("DELETE FROM runwire_schema")  # an old database: version table empty, tables partly there
     fresh = backend.make()
     await fresh.setup()
-    assert (await fresh._fetch("SELECT MAX(version) FROM runwire_schema"))[0][0] == 1
+    assert (await fresh._fetch("SELECT MAX(version) FROM runwire_schema"))[0][0] == SCHEMA_VERSION
     await fresh.get_memories("anyone")  # the missing table is back
     for made in (storage, newer, fresh):
         await made.aclose()

@@ -142,7 +142,22 @@ def _cmd_runs_show(args: argparse.Namespace) -> int:
             detail = str(getattr(event, "content", None) or getattr(event, "reason", ""))
         print(f"  +{event.created_at - start:8.3f}s  {event.event:<28} {detail}")
     if str(run.status) == "running":
-        print("  (no RunCompleted: the run is in progress, or its process stopped before it finished)")
+        print("  (no RunCompleted: the run is in progress, or its process stopped before it finished: "
+              "`runwire runs recover` tells which)")
+    return 0
+
+
+def _cmd_runs_recover(args: argparse.Namespace) -> int:
+    from runwire.run.sync_bridge import get_runner
+    from runwire.storage.liveness import recover_runs
+
+    storage = _storage(args)
+    print("runwire: looking for runs whose process died...", file=sys.stderr)
+    recovered = get_runner()(recover_runs(storage))
+    for run_id in recovered:
+        print(f"{run_id}  interrupted")
+    print(f"runwire: {len(recovered)} run(s) marked interrupted; continue one with "
+          "agent.continue_run(run_id=...) or stop it with agent.cancel_run(run_id)", file=sys.stderr)
     return 0
 
 
@@ -173,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run_id")
     show.add_argument("--db", help="storage URL (default: $RUNWIRE_DB or sqlite:///runwire.db)")
     show.set_defaults(func=_cmd_runs_show)
+    recover = runs_sub.add_parser(
+        "recover", help="mark runs whose process died (left 'running') as 'interrupted', so they can be continued")
+    recover.add_argument("--db", help="storage URL (default: $RUNWIRE_DB or sqlite:///runwire.db)")
+    recover.set_defaults(func=_cmd_runs_recover)
     try:
         from runwire.plugins import get_registry
 

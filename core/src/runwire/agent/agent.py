@@ -439,7 +439,10 @@ class Agent:
             run = await storage.get_run(run_id, session_id, with_events=False)
         if run is not None:
             apply_updates(run, updated_tools)
-        return check_continuable(run, run_id)
+        run = check_continuable(run, run_id)
+        if self.get_storage() is None:  # claim the in-memory run (with storage, the stored status is claimed)
+            run.status = RunStatus.running
+        return run
 
     def _continue_context(self, run: RunOutput) -> "RunContext":
         model = self.get_model()
@@ -508,6 +511,16 @@ class Agent:
         async for event in self._events(ctx, True):
             yield event
 
+    async def arecover_runs(self) -> list[str]:
+        """Mark this storage's runs whose process died ``interrupted`` (see ``runwire runs recover``);
+        returns their ids. Each can then be continued with ``continue_run(run_id=...)`` or cancelled."""
+        from runwire.storage.liveness import recover_runs
+
+        return await recover_runs(self._require_storage())
+
+    def recover_runs(self) -> list[str]:
+        return get_runner()(self.arecover_runs())
+
     # -- cancelling -----------------------------------------------------------
     def cancel_run(self, run_id: str, reason: Optional[str] = None) -> bool:
         """Stop the run ``run_id``: live here or (with a cancellation backend) elsewhere, or paused in storage.
@@ -533,9 +546,10 @@ class Agent:
         if storage is None:
             return False
         run = await storage.get_run(run_id, with_events=False)
-        if run is None or run.status != RunStatus.paused:
+        if run is None or run.status not in (RunStatus.paused, RunStatus.interrupted):
             return False
-
+        if await storage.claim_run(run_id, to_status=RunStatus.cancelled.value) is not None:
+            return False  # a continue (or another cancel) took it first
         run.status = RunStatus.cancelled
         run.cancel_reason = reason
         for te in run.tools:
@@ -543,8 +557,7 @@ class Agent:
                 te.status = "interrupted"
         event = RunCancelledEvent(reason=reason, run_id=run.run_id, session_id=run.session_id,
                                   agent_id=run.agent_id, agent_name=run.agent_name)
-        await storage.append_events(run.run_id, run.session_id, await storage.next_event_seq(run.run_id), [event.to_dict()])
-        await storage.save_run(run)
+        await storage.save_run_state(run, [event.to_dict()], await storage.next_event_seq(run.run_id))
         return True
 
     def __repr__(self) -> str:

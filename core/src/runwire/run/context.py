@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from runwire.models.message import Message
 from runwire.run.events import RunOutputEvent
@@ -53,6 +53,7 @@ class RunContext:
         self.store_events = store_events
         self.events_to_skip = events_to_skip
         self.session_state = session_state if session_state is not None else {}
+        self.session_state_base: dict[str, Any] = {}  # the stored state this run started from (set by storage)
         self.max_turns = max_turns
         self.tool_call_limit = tool_call_limit
         self.tool_calls_made = 0
@@ -62,6 +63,9 @@ class RunContext:
         self.cancel_reason: Optional[str] = None
         # The task currently inside the run loop (None while the caller holds an event), and its loop.
         self.driver_task: Optional["asyncio.Task[Any]"] = None
+        # True while control is inside the run loop's own body (not in a wrapper, not with the caller):
+        # only then may a cancel interrupt the driver task, so the interrupt always lands where it is handled.
+        self.interruptible = False
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.error: Optional[BaseException] = None
         self.tool_specs = [fn.spec() for fn in functions.values()]
@@ -93,8 +97,49 @@ class RunContext:
 
     def _interrupt(self) -> None:
         task = self.driver_task
-        if task is not None and not task.done():
+        if task is not None and self.interruptible and not task.done():
             task.cancel()
+
+    async def aupdate_session_state(self, update: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        """Apply ``update`` to the session state atomically against storage (safe under concurrent runs).
+
+        ``update`` edits the dict it is given and may be called more than once (on
+        a conflict it is applied again to the fresher state), so it must depend
+        only on that dict: ``lambda s: s.update(count=s.get("count", 0) + 1)``.
+        This run's earlier changes are committed with it. Returns the new state.
+        """
+        from runwire.run import state_merge
+
+        if self.storage is None:
+            update(self.session_state)
+            return self.session_state
+        from runwire.storage.base import Session
+
+        changed, removed = state_merge.diff(self.session_state_base, self.session_state)
+
+        def apply(state: dict[str, Any]) -> None:
+            state_merge.apply(state, changed, removed)
+            update(state)
+
+        out = self.output
+        merged = await self.storage.update_session_state(Session(out.session_id or "", out.user_id, out.agent_id), apply)
+        self.session_state.clear()
+        self.session_state.update(merged)
+        self.session_state_base = state_merge.snapshot(merged)
+        return self.session_state
+
+    def update_session_state(self, update: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        """:meth:`aupdate_session_state` for sync tools (which run in worker threads)."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("update_session_state is for tools of a live run")
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            raise RuntimeError("inside the run's event loop (an async tool), use: await run_context.aupdate_session_state(fn)")
+        return asyncio.run_coroutine_threadsafe(self.aupdate_session_state(update), loop).result()
 
     def stamp(self, event: RunOutputEvent) -> RunOutputEvent:
         """Fill in the run's ids and keep the event on the output when store_events asks for it."""

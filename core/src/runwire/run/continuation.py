@@ -42,11 +42,15 @@ def apply_updates(run: RunOutput, updated_tools: Optional[Iterable[Any]]) -> Non
 
 
 def check_continuable(run: Optional[RunOutput], run_id: Optional[str]) -> RunOutput:
-    """The run, if it is paused and every waiting tool has its answer; else a clear error."""
+    """The run, if it is paused (or interrupted) and every waiting tool has its answer; else a clear error."""
     if run is None:
         raise ContinueRunError(f"there is no run {run_id!r} to continue (check run_id and session_id, and db=)")
-    if run.status != RunStatus.paused:
-        raise ContinueRunError(f"run {run.run_id} is {run.status}, not paused: only a paused run can be continued")
+    if run.status == RunStatus.running:
+        raise ContinueRunError(f"run {run.run_id} is already being continued (or is still running): "
+                               "only one continue_run of a paused run wins")
+    if run.status not in (RunStatus.paused, RunStatus.interrupted):
+        raise ContinueRunError(f"run {run.run_id} is {run.status}, not paused: only a paused (or interrupted) run "
+                               "can be continued")
     problems = []
     for te in run.tools:
         if te.status != "paused":

@@ -11,7 +11,7 @@ import asyncio
 import time
 from typing import Any, AsyncGenerator, AsyncIterator
 
-from runwire.exceptions import RunCancelledError, RunLimitError
+from runwire.exceptions import ModelError, RunCancelledError, RunLimitError
 from runwire.metrics import Metrics
 from runwire.models.base import ModelRequest
 from runwire.models.message import Message, ToolCall
@@ -69,21 +69,45 @@ async def run_loop(ctx: RunContext, continued: bool = False) -> AsyncGenerator[R
 
     Whoever pulls events sets ``ctx.driver_task`` while it waits for the next one
     (see :func:`next_event`), so ``cancel_run`` can interrupt whatever the loop awaits.
+    ``ctx.interruptible`` is True only while control is inside the loop's body, so an
+    interrupt never lands in a wrapper's (storage, sinks) or the caller's own awaits.
     """
+    body = _run_body(ctx, continued)
+    step = body.__anext__
+    try:
+        while True:
+            ctx.interruptible = True
+            try:
+                event = await step()
+            except StopAsyncIteration:
+                return
+            finally:
+                ctx.interruptible = False
+            yield event
+    finally:
+        await body.aclose()
+
+
+async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutputEvent, None]:
     ctx.loop = asyncio.get_running_loop()
     out = ctx.output
     out.status = RunStatus.running
     register_run(ctx)
     try:
+        answered = False
         if continued:
             yield ctx.stamp(RunContinuedEvent())
             pending = [te for te in out.tools if te.status == "paused"]
-            for event in resolve_paused(ctx, pending):
-                yield event
-            async for event in _tools_turn(ctx, pending):
-                yield event
-            if out.status == RunStatus.paused:
-                return
+            if pending:  # a human answered
+                for event in resolve_paused(ctx, pending):
+                    yield event
+            else:  # its process died: resume from the last checkpoint
+                pending, answered = _unfinished_step(ctx)
+            if pending:
+                async for event in _tools_turn(ctx, pending):
+                    yield event
+                if out.status == RunStatus.paused:
+                    return
         else:
             yield ctx.stamp(RunStartedEvent(model=ctx.model.id, model_provider=ctx.model.provider))
             if ctx.agent.reasoning:
@@ -94,10 +118,12 @@ async def run_loop(ctx: RunContext, continued: bool = False) -> AsyncGenerator[R
         retries_left = agent.output_retries
         turns = 0
         while True:  # until an answer that fits (a bounded number of retries when it does not)
-            async for event in _turns(ctx, turns):
-                yield event
-            if out.status == RunStatus.paused:
-                return
+            if not answered:
+                async for event in _turns(ctx, turns):
+                    yield event
+                if out.status == RunStatus.paused:
+                    return
+            answered = False
             turns = ctx.turns
             if agent.output_model is not None:
                 async for event in run_output_model(ctx):
@@ -203,6 +229,10 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
             if ctx.cancel_reason is not None:
                 raise RunCancelledError(ctx.cancel_reason)
             if delta.content:
+                if type(delta.content) is not str:
+                    raise ModelError(f"model {model.provider}:{model.id} sent content of type "
+                                     f"{type(delta.content).__name__}, not text; the provider plugin is at fault",
+                                     provider=model.provider, model=model.id)
                 if call.time_to_first_token is None:
                     _first_token(ctx, call, t0)
                 text.append(delta.content)
@@ -211,6 +241,10 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
                 else:
                     yield ctx.stamp(RunContentEvent(content=delta.content))
             if delta.reasoning_content:
+                if type(delta.reasoning_content) is not str:
+                    raise ModelError(f"model {model.provider}:{model.id} sent reasoning of type "
+                                     f"{type(delta.reasoning_content).__name__}, not text",
+                                     provider=model.provider, model=model.id)
                 if call.time_to_first_token is None:
                     _first_token(ctx, call, t0)
                 reasoning.append(delta.reasoning_content)
@@ -241,6 +275,25 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
         if ctx.stop_after_tools:
             ctx.streamed.extend(te.result for te in executions if te.result)
             return
+
+
+def _unfinished_step(ctx: RunContext) -> tuple[list[ToolExecution], bool]:
+    """Where a run whose process died left off: the tool calls of its last model turn that still lack
+    their tool messages (completed ones are kept, not run again), and whether that turn already answered."""
+    last = ctx.messages[-1] if ctx.messages else None
+    if last is None or last.role != "assistant":
+        return [], False
+    if not last.tool_calls:
+        return [], True
+    known = {te.tool_call_id: te for te in ctx.output.tools}
+    batch = []
+    for call in last.tool_calls:
+        te = known.get(call.id)
+        if te is None:  # the checkpoint came before the calls were recorded
+            te = new_execution(call, ctx.functions.get(call.name))
+            ctx.output.tools.append(te)
+        batch.append(te)
+    return batch, False
 
 
 def _tool_choice(choice: Any, calls_made: int) -> Any:

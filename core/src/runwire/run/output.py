@@ -25,6 +25,7 @@ class RunStatus(str, Enum):
     paused = "paused"
     cancelled = "cancelled"
     error = "error"
+    interrupted = "interrupted"  # its process died mid-run (found by ``runwire runs recover``); it can be continued
 
     def __str__(self) -> str:
         return self.value

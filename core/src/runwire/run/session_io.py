@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Optional
 
 from runwire.models.message import Message
 from runwire.run.memory import memory_system_text
+from runwire.run.state_merge import snapshot
 from runwire.storage.base import Session
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ async def load_session_context(ctx: "RunContext", *, continued: bool = False) ->
     session = await storage.get_session(session_id, with_runs=False)
     if session is not None and not ctx.session_state_given:
         ctx.session_state.update(session.session_state)
+    # what this run's changes are measured against when they are merged into the stored state
+    ctx.session_state_base = snapshot(session.session_state if session is not None else ctx.session_state)
     if continued:
         return session
     if agent.add_history_to_context and session is not None:

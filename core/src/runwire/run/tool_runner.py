@@ -48,12 +48,19 @@ def parse_arguments(call: ToolCall) -> dict[str, Any]:
         return args
     if args is None or not args.strip():
         return {}
+    if not isinstance(args, str):
+        raise ToolError(f"the arguments for tool {call.name!r} must be a JSON object, got {type(args).__name__}")
     try:
         decoded = json.loads(args)
     except json.JSONDecodeError as exc:
         raise ToolError(
             f"the arguments for tool {call.name!r} are not valid JSON ({exc.msg} at position {exc.pos}): {args[:200]!r}. "
             "Call the tool again with a JSON object of arguments"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # an integer of thousands of digits, nesting too deep to read
+        raise ToolError(
+            f"the arguments for tool {call.name!r} could not be read ({type(exc).__name__}: {str(exc)[:200]}); "
+            "call the tool again with plain, shallow JSON arguments"
         ) from None
     if not isinstance(decoded, dict):
         raise ToolError(f"the arguments for tool {call.name!r} must be a JSON object, got {type(decoded).__name__}")
@@ -125,26 +132,34 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
                     yield ctx.stamp(item)
                 else:
                     pieces.append(item)
+        result = _result_text(fn, pieces)
     except TimeoutError as exc:
         if scope is not None and scope.expired():
             yield _fail(ctx, te, t0, f"tool {te.tool_name!r} timed out after {fn.timeout_seconds} s")  # type: ignore[union-attr]
         else:  # the tool's own timeout (a network call inside it, say)
             yield _fail(ctx, te, t0, f"TimeoutError: {exc}")
         return
-    except Exception as exc:
-        detail = str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}"
+    except (Exception, RecursionError) as exc:
+        detail = str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {str(exc)[:1000]}"
         yield _fail(ctx, te, t0, detail)
         return
-    if fn.kind in ("sync", "async"):
-        result = result_to_str(pieces[0] if pieces else None)
-    elif all(isinstance(p, str) for p in pieces):
-        result = "".join(pieces)
-    else:
-        result = result_to_str(pieces)
     te.result = result
     te.status = "completed"
     te.duration = time.perf_counter() - t0
     yield ctx.stamp(ToolCallCompletedEvent(tool=_snapshot(te), content=result))
+
+
+def _result_text(fn: Function, pieces: list[Any]) -> str:
+    """The tool's result as the model will see it; a value that cannot be written as text is the tool's error."""
+    try:
+        if fn.kind in ("sync", "async"):
+            return result_to_str(pieces[0] if pieces else None)
+        if all(isinstance(p, str) for p in pieces):
+            return "".join(pieces)
+        return result_to_str(pieces)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ToolError(f"tool {fn.name!r} returned a value that cannot be turned into text for the model "
+                        f"({type(exc).__name__}: {str(exc)[:200]}); return a str, or JSON-ready data") from None
 
 
 def _fail(ctx: RunContext, te: ToolExecution, t0: float, error: str) -> RunOutputEvent:
@@ -165,7 +180,7 @@ async def run_tool_calls(ctx: RunContext, executions: list[ToolExecution]) -> As
     """
     runnable = []
     for te in executions:
-        if te.status in ("rejected", "completed"):  # answered by a human
+        if te.status in ("rejected", "completed", "error"):  # answered by a human, or done before a restart
             continue
         fn = ctx.functions.get(te.tool_name)
         if fn is not None and fn.needs_human and not te.answered:
@@ -183,6 +198,8 @@ async def run_tool_calls(ctx: RunContext, executions: list[ToolExecution]) -> As
             try:
                 async for event in run_one(ctx, te):
                     queue.put_nowait(event)
+            except Exception as exc:  # never lost in a task: the run fails with it
+                queue.put_nowait(exc)
             finally:
                 queue.put_nowait(_DONE)
 
@@ -193,6 +210,8 @@ async def run_tool_calls(ctx: RunContext, executions: list[ToolExecution]) -> As
                 item = await queue.get()
                 if item is _DONE:
                     remaining -= 1
+                elif isinstance(item, Exception):
+                    raise item
                 else:
                     yield item
         finally:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Sequence
 from uuid import uuid4
 
-from runwire.run.output import RunOutput
+from runwire.run.output import RunOutput, RunStatus
+
+CLAIMABLE = (RunStatus.paused.value, RunStatus.interrupted.value)  # the stored statuses a continue may take over
 
 
 @dataclass
@@ -53,7 +55,13 @@ class Storage(ABC):
         """Create or migrate the schema (idempotent)."""
 
     @abstractmethod
-    async def upsert_session(self, session: Session) -> None: ...
+    async def upsert_session(self, session: Session) -> None:
+        """Write the session, its state included (replacing the stored state)."""
+
+    async def ensure_session(self, session: Session) -> None:
+        """Create the session if it does not exist; an existing one is left as it is."""
+        if await self.get_session(session.session_id, with_runs=False) is None:
+            await self.upsert_session(session)
 
     @abstractmethod
     async def get_session(self, session_id: str, *, with_runs: bool = True) -> Optional[Session]: ...
@@ -90,6 +98,54 @@ class Storage(ABC):
 
     @abstractmethod
     async def delete_memory(self, memory_id: str) -> None: ...
+
+    # -- run integrity: backends should make these atomic; the defaults below are not ---------------
+    async def save_run_state(self, run: RunOutput, events: Sequence[dict[str, Any]] = (), start_seq: int = 0, *,
+                             owner: Optional[str] = None, lease_until: Optional[float] = None,
+                             data: Optional[dict[str, Any]] = None) -> None:
+        """Append ``events`` at ``start_seq`` and write the run's row (one transaction where the backend can).
+        ``owner`` names the process running it and ``lease_until`` when it counts as dead if not renewed."""
+        if events:
+            await self.append_events(run.run_id, run.session_id, start_seq, list(events))
+        await self.save_run(run)
+
+    async def claim_run(self, run_id: str, *, owner: Optional[str] = None, lease_until: Optional[float] = None,
+                        from_statuses: Sequence[str] = CLAIMABLE, to_status: str = "running") -> Optional[str]:
+        """Set the stored run's status to ``to_status`` if it is one of ``from_statuses``, as one atomic step.
+        Returns None when this caller won the claim, else the status found (``"missing"`` for no run)."""
+        run = await self.get_run(run_id, with_events=False)
+        if run is None:
+            return "missing"
+        if str(run.status) not in from_statuses:
+            return str(run.status)
+        run.status = RunStatus(to_status)
+        await self.save_run(run)
+        return None
+
+    async def update_session_state(self, session: Session, update: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        """Apply ``update`` (a pure function that edits the dict it is given) to the stored session state
+        atomically and return the new state; create the session if needed."""
+        stored = await self.get_session(session.session_id, with_runs=False)
+        state = dict(stored.session_state) if stored is not None else {}
+        update(state)
+        await self.upsert_session(Session(session.session_id, session.user_id, session.agent_id, state))
+        return state
+
+    async def renew_lease(self, run_id: str, owner: str, lease_until: float) -> None:
+        """Keep a running run's lease (liveness record) fresh."""
+        return None
+
+    async def list_live_runs(self) -> list[tuple[str, Optional[str], Optional[float]]]:
+        """Runs stored as running: (run_id, owner, lease_until)."""
+        return []
+
+    async def mark_interrupted(self, run_id: str, owner: Optional[str]) -> bool:
+        """Mark a running run whose owner is ``owner`` as interrupted (its process died)."""
+        return False
+
+    async def read_events(self, run_id: str, after: int = -1) -> list[tuple[int, dict[str, Any]]]:
+        """The run's stored events after seq ``after``, as (seq, event dict), in order."""
+        return [(i, e) for i, e in enumerate(await self.get_events(run_id)) if i > after]
 
     async def aclose(self) -> None:
         return None

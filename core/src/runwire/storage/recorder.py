@@ -1,16 +1,23 @@
 """Persisting a run as it happens: its row first, then its events, then its final state.
 
-Events are appended by a background writer as they are emitted, batched into
-one transaction per write; RunContent chunks are coalesced (per model response,
-or every 64 chunks / 0.25 s). A killed process loses at most the batch in flight.
-A run whose process dies keeps the status "running": unfinished.
+What a consumer has seen is stored: every event but RunContent is written
+(with the RunContent chunks before it) before it is handed on, and the run's
+final row is written, in the same transaction as its terminal event, before
+that event is handed on, so a caller that stops reading at RunCompleted leaves
+a complete record. RunContent chunks are coalesced and written in the
+background: per model response, every 64 chunks, and at most 0.25 s after the
+first unwritten chunk even when the model goes quiet.
+
+Tool and model steps also checkpoint the run's row (messages, tools), so a run
+whose process dies can be continued from its last completed step (see
+``runwire.storage.liveness``). The row names its owner process and carries a
+lease, renewed while the run is live.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any, AsyncGenerator, Optional
 
 from runwire.exceptions import StorageError
@@ -18,11 +25,14 @@ from runwire.run.context import RunContext
 from runwire.run.events import RunContentEvent, RunOutputEvent
 from runwire.run.output import RunStatus
 from runwire.storage.base import Session, Storage
+from runwire.storage.liveness import LEASE_SECONDS, lease_deadline, process_owner
 
 logger = logging.getLogger("runwire.storage")
 
 MAX_CHUNKS = 64
 MAX_DELAY = 0.25
+TERMINAL = frozenset({"RunCompleted", "RunError", "RunCancelled", "RunPaused"})
+CHECKPOINTS = frozenset({"ModelRequestCompleted", "ToolCallStarted", "ToolCallCompleted", "ToolCallError"})
 
 
 def _coalesce(chunks: list[RunOutputEvent]) -> dict[str, Any]:
@@ -36,109 +46,268 @@ def _coalesce(chunks: list[RunOutputEvent]) -> dict[str, Any]:
     return merged.to_dict()
 
 
-class EventWriter:
-    """Appends one run's events in the background: in order, each batch in one transaction.
+def snapshot_run(ctx: RunContext) -> dict[str, Any]:
+    """The run's row as of now (its content so far included), for a checkpoint."""
+    data = ctx.output.to_dict()
+    data.pop("events", None)
+    if ctx.streamed and isinstance(data.get("content"), (str, type(None))):
+        data["content"] = "".join(ctx.streamed)
+    return data
 
-    The run only hands records over; writes happen in their own task, so a
-    cancelled run never tears a write, and a slow database costs the run
-    nothing until ``MAX_PENDING`` records wait (then the run waits: back-pressure).
+
+class EventWriter:
+    """Writes one run's events in the background: in order, each batch in one transaction.
+
+    ``add`` hands a record over; ``flushed`` waits until everything handed over
+    so far is written. RunContent chunks wait in ``chunks`` until a flush point.
     """
 
     MAX_PENDING = 2048
 
-    def __init__(self, storage: Storage, run_id: str, session_id: Optional[str], seq: int) -> None:
-        self.storage, self.run_id, self.session_id, self.seq = storage, run_id, session_id, seq
+    def __init__(self, storage: Storage, ctx: RunContext, seq: int, owner: str) -> None:
+        self.storage, self.ctx, self.seq, self.owner = storage, ctx, seq, owner
+        self.run_id, self.session_id = ctx.run_id, ctx.session_id
         self.pending: list[dict[str, Any]] = []
+        self.snapshot: Optional[dict[str, Any]] = None
+        self.chunks: list[RunOutputEvent] = []
+        self.handed = 0  # records handed over (chunks count once coalesced)
+        self.written = 0
+        self.waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.wakeup = asyncio.Event()
-        self.drained = asyncio.Event()
         self.closing = False
         self.error: Optional[BaseException] = None
         self.lost = 0
+        self.loop = asyncio.get_running_loop()
+        self._chunk_timer: Optional[asyncio.TimerHandle] = None
+        self._lease_timer: Optional[asyncio.TimerHandle] = None
+        self._lease_due = False
         self.task = asyncio.ensure_future(self._write())
+        self._arm_lease()
 
-    def add(self, record: dict[str, Any]) -> None:
+    # -- handing over (the run's side) ------------------------------------------
+    def add_chunk(self, event: RunOutputEvent) -> None:
+        chunks = self.chunks
+        chunks.append(event)
+        if len(chunks) == 1:
+            self._chunk_timer = self.loop.call_later(MAX_DELAY, self._chunks_due)
+        elif len(chunks) >= MAX_CHUNKS:
+            self._move_chunks()
+            self.wakeup.set()
+
+    def add(self, record: dict[str, Any], snapshot: Optional[dict[str, Any]] = None) -> None:
+        self._move_chunks()
         self.pending.append(record)
+        self.handed += 1
+        if snapshot is not None:
+            self.snapshot = snapshot
         self.wakeup.set()
+
+    def _move_chunks(self) -> None:
+        if self.chunks:
+            self.pending.append(_coalesce(self.chunks))
+            self.handed += 1
+            self.chunks = []
+        if self._chunk_timer is not None:
+            self._chunk_timer.cancel()
+            self._chunk_timer = None
+
+    def _chunks_due(self) -> None:
+        self._chunk_timer = None
+        self._move_chunks()
+        self.wakeup.set()
+
+    def _arm_lease(self) -> None:
+        self._lease_timer = self.loop.call_later(LEASE_SECONDS / 3, self._lease_expiring)
+
+    def _lease_expiring(self) -> None:
+        self._lease_due = True
+        self.wakeup.set()
+        self._arm_lease()
 
     @property
     def backlogged(self) -> bool:
         return len(self.pending) >= self.MAX_PENDING
 
+    async def flushed(self) -> None:
+        """Wait until every record handed over so far is written (or failed to be)."""
+        self._move_chunks()
+        if self.written >= self.handed:
+            return
+        future = self.loop.create_future()
+        self.waiters.append((self.handed, future))
+        self.wakeup.set()
+        await future
+
+    # -- writing (the writer task) -------------------------------------------------
     async def _write(self) -> None:
         while True:
             await self.wakeup.wait()
             self.wakeup.clear()
+            if self._lease_due and not self.pending:
+                self._lease_due = False
+                await self._renew()
             while self.pending:
                 batch, self.pending = self.pending, []
-                try:
-                    await self.storage.append_events(self.run_id, self.session_id, self.seq, batch)
-                except Exception as exc:  # kept and raised when the run ends; later batches still try
-                    logger.error("runwire: could not store %d event(s) of run %s: %s", len(batch), self.run_id, exc)
-                    self.error = self.error or exc
-                    self.lost += len(batch)
-                self.seq += len(batch)
-            self.drained.set()
+                snapshot, self.snapshot = self.snapshot, None
+                await self._write_batch(batch, snapshot)
             if self.closing:
                 return
 
-    async def wait_drained(self) -> None:
-        self.drained.clear()
-        self.wakeup.set()
-        await self.drained.wait()
+    async def _write_batch(self, batch: list[dict[str, Any]], snapshot: Optional[dict[str, Any]]) -> None:
+        storage, out = self.storage, self.ctx.output
+        try:
+            if snapshot is not None:
+                self._lease_due = False
+                await storage.save_run_state(out, batch, self.seq, owner=self.owner, lease_until=lease_deadline(),
+                                             data=snapshot)
+            else:
+                await storage.append_events(self.run_id, self.session_id, self.seq, batch)
+        except Exception as exc:  # kept and raised when the run ends; later batches still try
+            logger.error("runwire: could not store %d event(s) of run %s: %s", len(batch), self.run_id, exc)
+            self.error = self.error or exc
+            self.lost += len(batch)
+        self.seq += len(batch)
+        self.written += len(batch)
+        self._wake_waiters()
 
-    async def close(self) -> None:
+    def _wake_waiters(self) -> None:
+        if not self.waiters:
+            return
+        still = []
+        for target, future in self.waiters:
+            if target <= self.written:
+                if not future.done():
+                    future.set_result(None)
+            else:
+                still.append((target, future))
+        self.waiters = still
+
+    async def _renew(self) -> None:
+        try:
+            await self.storage.renew_lease(self.run_id, self.owner, lease_deadline())
+        except Exception as exc:
+            logger.warning("runwire: could not renew the lease of run %s: %s", self.run_id, exc)
+
+    async def finish(self, final: Optional[dict[str, Any]]) -> None:
+        """Write what is left, ``final`` (the terminal event, if any) and the run's final row in one transaction."""
+        self._move_chunks()
+        if self._lease_timer is not None:
+            self._lease_timer.cancel()
+        if final is not None:
+            self.pending.append(final)
+            self.handed += 1
         self.closing = True
         self.wakeup.set()
-        await asyncio.shield(self.task)
+        await self.task  # the last batches, without the final row
+        out = self.ctx.output
+        batch, self.pending = self.pending, []
+        try:
+            await self.storage.save_run_state(out, batch, self.seq, owner=None, lease_until=None)
+        except Exception as exc:
+            self.error = self.error or exc
+            self.lost += len(batch)
+            await self._save_failure(exc)
+        self.seq += len(batch)
+        self.written += len(batch)
+        self._wake_waiters()
         if self.error is not None:
             raise StorageError(
                 f"{self.lost} event(s) of run {self.run_id} could not be stored ({type(self.error).__name__}: "
                 f"{self.error}); the run's events are still on RunOutput.events when store_events=True"
             ) from self.error
 
+    async def _save_failure(self, exc: BaseException) -> None:
+        """The final row could not be written as it is: record the run as failed rather than leave it running."""
+        out = self.ctx.output
+        try:
+            from runwire.run.output import RunOutput
+
+            stub = RunOutput(run_id=out.run_id, agent_id=out.agent_id, agent_name=out.agent_name,
+                             session_id=out.session_id, user_id=out.user_id, model=out.model,
+                             model_provider=out.model_provider, created_at=out.created_at,
+                             status=RunStatus.error, error_type="StorageError",
+                             error=f"the run ended {out.status} but its record could not be stored: "
+                                   f"{type(exc).__name__}: {exc}")
+            await self.storage.save_run_state(stub)
+        except Exception as again:
+            logger.error("runwire: run %s could not be recorded at all: %s", self.run_id, again)
+
+
+async def _merge_state(ctx: RunContext, storage: Storage) -> None:
+    from runwire.run import state_merge
+
+    changed, removed = state_merge.diff(ctx.session_state_base, ctx.session_state)
+    if not changed and not removed:
+        return
+    out = ctx.output
+    session = Session(out.session_id or "", out.user_id, out.agent_id)
+    merged = await storage.update_session_state(session, lambda s: state_merge.apply(s, changed, removed))
+    ctx.session_state.clear()
+    ctx.session_state.update(merged)
+    ctx.session_state_base = state_merge.snapshot(merged)
+
+
+async def _claim(ctx: RunContext, storage: Storage, owner: str) -> None:
+    from runwire.run.continuation import ContinueRunError
+
+    found = await storage.claim_run(ctx.run_id, owner=owner, lease_until=lease_deadline())
+    if found is None:
+        return
+    if found == RunStatus.running.value:
+        raise ContinueRunError(f"run {ctx.run_id} is already being continued (its stored status is running): "
+                               "only one continue_run of a paused run wins; the others get this error")
+    raise ContinueRunError(f"run {ctx.run_id} is {found} in storage, not paused or interrupted: "
+                           "only a paused (or interrupted) run can be continued")
+
 
 async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunContext, storage: Storage,
                        *, continued: bool = False) -> AsyncGenerator[RunOutputEvent, None]:
     """Pass ``events`` through, persisting the run and its event log as they go."""
     out = ctx.output
+    owner = process_owner()
     from runwire.run.session_io import load_session_context
 
+    if continued:
+        await _claim(ctx, storage, owner)  # exactly one continue of a paused run gets past this
     if await load_session_context(ctx, continued=continued) is None:
-        await storage.upsert_session(Session(out.session_id or "", out.user_id, out.agent_id, ctx.session_state))
+        await storage.ensure_session(Session(out.session_id or "", out.user_id, out.agent_id, dict(ctx.session_state)))
     out.status = RunStatus.running
-    await storage.save_run(out)
-    writer = EventWriter(storage, out.run_id, out.session_id, await storage.next_event_seq(out.run_id) if continued else 0)
-    chunks: list[RunOutputEvent] = []
-    chunks_since = 0.0
+    if not continued:
+        await storage.save_run_state(out, owner=owner, lease_until=lease_deadline())
+    writer = EventWriter(storage, ctx, await storage.next_event_seq(out.run_id) if continued else 0, owner)
+    finished = False
     try:
         async for event in events:
-            if event.event == "RunContent" and isinstance(getattr(event, "content", None), str):
-                if not chunks:
-                    chunks_since = time.monotonic()
-                chunks.append(event)
-                if len(chunks) >= MAX_CHUNKS or time.monotonic() - chunks_since >= MAX_DELAY:
-                    writer.add(_coalesce(chunks))
-                    chunks = []
+            name = event.event
+            if name == "RunContent" and isinstance(getattr(event, "content", None), str):
+                writer.add_chunk(event)
+                if writer.backlogged:
+                    await _wait(ctx, writer.flushed())
+            elif name in TERMINAL:
+                finished = True
+                await _wait(ctx, _finish(ctx, storage, writer, event.to_dict()))
             else:
-                if chunks:
-                    writer.add(_coalesce(chunks))
-                    chunks = []
-                writer.add(event.to_dict())
-            if writer.backlogged:
-                driver, ctx.driver_task = ctx.driver_task, None  # waiting on the database is not the run's work
-                try:
-                    await writer.wait_drained()
-                finally:
-                    ctx.driver_task = driver
+                writer.add(event.to_dict(), snapshot_run(ctx) if name in CHECKPOINTS else None)
+                await _wait(ctx, writer.flushed())  # what the consumer sees is stored first
             yield event
     finally:
-        await events.aclose()  # a caller that stopped early ends the run first (it records itself as cancelled)
-        if chunks:
-            writer.add(_coalesce(chunks))
-        if ctx.unyielded is not None:  # the run's last event, which nobody was left to receive
-            writer.add(ctx.unyielded.to_dict())
-        try:
-            await writer.close()
-        finally:
-            await storage.save_run(out)
-            await storage.upsert_session(Session(out.session_id or "", out.user_id, out.agent_id, ctx.session_state))
+        if not finished:  # the caller left early, or the run was torn down: record how it ended
+            await events.aclose()  # a run closed early records itself as cancelled (ctx.unyielded)
+            final = ctx.unyielded.to_dict() if ctx.unyielded is not None else None
+            await asyncio.shield(asyncio.ensure_future(_finish(ctx, storage, writer, final)))
+
+
+async def _wait(ctx: RunContext, awaitable: Any) -> None:
+    """Await storage work: a cancel of the run is for the run, never for a write in flight."""
+    driver, ctx.driver_task = ctx.driver_task, None
+    try:
+        await asyncio.shield(asyncio.ensure_future(awaitable))
+    finally:
+        ctx.driver_task = driver
+
+
+async def _finish(ctx: RunContext, storage: Storage, writer: EventWriter, final: Optional[dict[str, Any]]) -> None:
+    try:
+        await writer.finish(final)
+    finally:
+        await _merge_state(ctx, storage)

@@ -8,16 +8,21 @@ placeholders, which a backend may rewrite.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import weakref
 from abc import abstractmethod
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-from runwire.run.output import RunOutput
-from runwire.storage.base import SchemaVersionError, Session, Storage, UserMemory
+from runwire.run.output import RunOutput, RunStatus
+from runwire.storage.base import CLAIMABLE, SchemaVersionError, Session, Storage, UserMemory
+from runwire.storage.jsoncodec import dumps as _dump
+from runwire.storage.jsoncodec import escape_text, unescape_text
+from runwire.storage.jsoncodec import loads as _load
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+STATE_RETRIES = 50  # a session_state merge that keeps losing its compare-and-set gives up after this many tries
+
+Op = tuple[str, Sequence[Sequence[Any]]]  # a statement and the parameter rows to run it with
 
 
 def migrations(json_type: str) -> list[list[str]]:
@@ -36,15 +41,13 @@ def migrations(json_type: str) -> list[list[str]]:
             f"topics {json_type}, created_at DOUBLE PRECISION, updated_at DOUBLE PRECISION)",
             "CREATE INDEX IF NOT EXISTS runwire_memories_user ON runwire_memories (user_id, created_at)",
         ],
+        [  # 2: liveness of running runs (owner process, lease) and versioned session state
+            "ALTER TABLE runwire_runs ADD COLUMN IF NOT EXISTS owner TEXT",
+            "ALTER TABLE runwire_runs ADD COLUMN IF NOT EXISTS lease_until DOUBLE PRECISION",
+            "ALTER TABLE runwire_sessions ADD COLUMN IF NOT EXISTS state_version INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX IF NOT EXISTS runwire_runs_status ON runwire_runs (status)",
+        ],
     ]
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, default=str)
-
-
-def _load(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 class SQLStorage(Storage):
@@ -62,6 +65,11 @@ class SQLStorage(Storage):
 
     @abstractmethod
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    async def _write(self, ops: Sequence[Op]) -> list[int]:
+        """Run every statement of ``ops`` with each of its parameter rows, all in one transaction;
+        returns the number of rows each op changed."""
 
     @abstractmethod
     async def _migrate(self, current: Optional[int], statements: list[str], version: int) -> None:
@@ -98,25 +106,37 @@ class SQLStorage(Storage):
     # -- sessions --------------------------------------------------------------
     async def upsert_session(self, session: Session) -> None:
         await self._ensure()
-        await self._run(
-            "INSERT INTO runwire_sessions (session_id, user_id, agent_id, session_state, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
+        await self._write([(
+            "INSERT INTO runwire_sessions (session_id, user_id, agent_id, session_state, created_at, updated_at, "
+            "state_version) VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (session_id) DO UPDATE SET "
             "user_id = COALESCE(excluded.user_id, runwire_sessions.user_id), "
             "agent_id = COALESCE(excluded.agent_id, runwire_sessions.agent_id), "
-            "session_state = excluded.session_state, updated_at = excluded.updated_at",
-            (session.session_id, session.user_id, session.agent_id, _dump(session.session_state),
-             session.created_at, time.time()),
-        )
+            "session_state = excluded.session_state, state_version = runwire_sessions.state_version + 1, "
+            "updated_at = excluded.updated_at",
+            [self._session_row(session)],
+        )])
+
+    async def ensure_session(self, session: Session) -> None:
+        await self._ensure()
+        await self._write([(
+            "INSERT INTO runwire_sessions (session_id, user_id, agent_id, session_state, created_at, updated_at, "
+            "state_version) VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (session_id) DO NOTHING",
+            [self._session_row(session)],
+        )])
+
+    def _session_row(self, session: Session) -> tuple[Any, ...]:
+        return (escape_text(session.session_id), escape_text(session.user_id), escape_text(session.agent_id),
+                _dump(session.session_state), session.created_at, time.time())
 
     def _session(self, row: tuple[Any, ...]) -> Session:
-        return Session(session_id=row[0], user_id=row[1], agent_id=row[2], session_state=_load(row[3]) or {},
-                       created_at=row[4], updated_at=row[5])
+        return Session(session_id=unescape_text(row[0]), user_id=unescape_text(row[1]), agent_id=unescape_text(row[2]),
+                       session_state=_load(row[3]) or {}, created_at=row[4], updated_at=row[5])
 
     async def get_session(self, session_id: str, *, with_runs: bool = True) -> Optional[Session]:
         await self._ensure()
         rows = await self._fetch(
             "SELECT session_id, user_id, agent_id, session_state, created_at, updated_at FROM runwire_sessions "
-            "WHERE session_id = ?", (session_id,))
+            "WHERE session_id = ?", (escape_text(session_id),))
         if not rows:
             return None
         session = self._session(rows[0])
@@ -126,32 +146,108 @@ class SQLStorage(Storage):
 
     async def list_sessions(self, user_id: Optional[str] = None, limit: int = 100) -> list[Session]:
         await self._ensure()
-        where, params = ("WHERE user_id = ?", [user_id]) if user_id is not None else ("", [])
+        where, params = ("WHERE user_id = ?", [escape_text(user_id)]) if user_id is not None else ("", [])
         rows = await self._fetch(
             "SELECT session_id, user_id, agent_id, session_state, created_at, updated_at FROM runwire_sessions "
             f"{where} ORDER BY updated_at DESC LIMIT ?", (*params, limit))
         return [self._session(r) for r in rows]
 
-    # -- runs --------------------------------------------------------------------
-    async def save_run(self, run: RunOutput) -> None:
+    async def update_session_state(self, session: Session, update: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        """Apply ``update`` to the stored state atomically (compare-and-set on its version, retried with the
+        fresh state on a conflict, so ``update`` must be a pure function of the state); returns the new state."""
         await self._ensure()
-        data = run.to_dict()
-        data.pop("events", None)
-        await self._run(
-            "INSERT INTO runwire_runs (run_id, session_id, user_id, agent_id, status, created_at, updated_at, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, "
-            "updated_at = excluded.updated_at, data = excluded.data",
-            (run.run_id, run.session_id, run.user_id, run.agent_id, str(run.status), run.created_at, time.time(),
-             _dump(data)),
-        )
+        sid = escape_text(session.session_id)
+        for _ in range(STATE_RETRIES):
+            rows = await self._fetch("SELECT session_state, state_version FROM runwire_sessions WHERE session_id = ?",
+                                     (sid,))
+            if not rows:
+                await self.ensure_session(Session(session.session_id, session.user_id, session.agent_id, {}))
+                continue
+            state, version = _load(rows[0][0]) or {}, rows[0][1] or 0
+            update(state)
+            changed = await self._write([(
+                "UPDATE runwire_sessions SET session_state = ?, state_version = ?, updated_at = ? "
+                "WHERE session_id = ? AND state_version = ?",
+                [(_dump(state), version + 1, time.time(), sid, version)],
+            )])
+            if changed[0]:
+                return state
+        raise RuntimeError(f"session {session.session_id}: session_state kept changing under this update "
+                           f"({STATE_RETRIES} tries); try again")
+
+    # -- runs --------------------------------------------------------------------
+    _RUN_UPSERT = (
+        "INSERT INTO runwire_runs (run_id, session_id, user_id, agent_id, status, created_at, updated_at, data, "
+        "owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+        "status = excluded.status, updated_at = excluded.updated_at, data = excluded.data, "
+        "owner = excluded.owner, lease_until = excluded.lease_until"
+    )
+
+    def _run_row(self, run: RunOutput, owner: Optional[str], lease_until: Optional[float],
+                 data: Optional[dict[str, Any]] = None) -> tuple[Any, ...]:
+        if data is None:
+            data = run.to_dict()
+            data.pop("events", None)
+        return (escape_text(run.run_id), escape_text(run.session_id), escape_text(run.user_id),
+                escape_text(run.agent_id), str(data.get("status") or run.status), run.created_at, time.time(),
+                _dump(data), owner, lease_until)
+
+    async def save_run(self, run: RunOutput) -> None:
+        await self.save_run_state(run)
+
+    async def save_run_state(self, run: RunOutput, events: Sequence[dict[str, Any]] = (), start_seq: int = 0, *,
+                             owner: Optional[str] = None, lease_until: Optional[float] = None,
+                             data: Optional[dict[str, Any]] = None) -> None:
+        """Append ``events`` and write the run's row (``data``: a snapshot of it), in one transaction."""
+        await self._ensure()
+        ops: list[Op] = []
+        if events:
+            ops.append(self._events_op(run.run_id, run.session_id, start_seq, events))
+        ops.append((self._RUN_UPSERT, [self._run_row(run, owner, lease_until, data)]))
+        await self._write(ops)
+
+    async def claim_run(self, run_id: str, *, owner: Optional[str] = None, lease_until: Optional[float] = None,
+                        from_statuses: Sequence[str] = CLAIMABLE, to_status: str = "running") -> Optional[str]:
+        await self._ensure()
+        marks = ", ".join("?" for _ in from_statuses)
+        changed = await self._write([(
+            f"UPDATE runwire_runs SET status = ?, owner = ?, lease_until = ?, updated_at = ? "
+            f"WHERE run_id = ? AND status IN ({marks})",
+            [(to_status, owner, lease_until, time.time(), escape_text(run_id), *from_statuses)],
+        )])
+        if changed[0]:
+            return None
+        rows = await self._fetch("SELECT status FROM runwire_runs WHERE run_id = ?", (escape_text(run_id),))
+        return rows[0][0] if rows else "missing"
+
+    async def renew_lease(self, run_id: str, owner: str, lease_until: float) -> None:
+        await self._write([("UPDATE runwire_runs SET lease_until = ? WHERE run_id = ? AND owner = ? AND status = ?",
+                            [(lease_until, escape_text(run_id), owner, str(RunStatus.running))])])
+
+    async def list_live_runs(self) -> list[tuple[str, Optional[str], Optional[float]]]:
+        """Runs stored as running: (run_id, owner, lease_until)."""
+        await self._ensure()
+        rows = await self._fetch("SELECT run_id, owner, lease_until FROM runwire_runs WHERE status = ?",
+                                 (str(RunStatus.running),))
+        return [(unescape_text(r[0]), r[1], r[2]) for r in rows]
+
+    async def mark_interrupted(self, run_id: str, owner: Optional[str]) -> bool:
+        await self._ensure()
+        owner_test = "owner = ?" if owner is not None else "owner IS NULL"
+        changed = await self._write([(
+            f"UPDATE runwire_runs SET status = ?, updated_at = ? WHERE run_id = ? AND status = ? AND {owner_test}",
+            [(str(RunStatus.interrupted), time.time(), escape_text(run_id), str(RunStatus.running),
+              *([owner] if owner is not None else []))],
+        )])
+        return bool(changed[0])
 
     async def get_run(self, run_id: str, session_id: Optional[str] = None, *, with_events: bool = True) -> Optional[RunOutput]:
         await self._ensure()
         sql = "SELECT data, status FROM runwire_runs WHERE run_id = ?"
-        params: list[Any] = [run_id]
+        params: list[Any] = [escape_text(run_id)]
         if session_id is not None:
             sql += " AND session_id = ?"
-            params.append(session_id)
+            params.append(escape_text(session_id))
         rows = await self._fetch(sql, params)
         if not rows:
             return None
@@ -170,7 +266,7 @@ class SQLStorage(Storage):
     async def list_runs(self, session_id: str, *, last: Optional[int] = None, status: Optional[str] = None) -> list[RunOutput]:
         await self._ensure()
         sql = "SELECT data, status FROM runwire_runs WHERE session_id = ?"
-        params: list[Any] = [session_id]
+        params: list[Any] = [escape_text(session_id)]
         if status is not None:
             sql += " AND status = ?"
             params.append(status)
@@ -182,27 +278,33 @@ class SQLStorage(Storage):
         return [self._run_output(r) for r in reversed(rows)]
 
     # -- events ------------------------------------------------------------------
+    def _events_op(self, run_id: str, session_id: Optional[str], start_seq: int,
+                   events: Sequence[dict[str, Any]]) -> Op:
+        rid, sid = escape_text(run_id), escape_text(session_id)
+        return (
+            "INSERT INTO runwire_events (run_id, seq, session_id, event, created_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+            [(rid, start_seq + i, sid, escape_text(e.get("event")), e.get("created_at"), _dump(e))
+             for i, e in enumerate(events)],
+        )
+
     async def append_events(self, run_id: str, session_id: Optional[str], start_seq: int, events: list[dict[str, Any]]) -> None:
         if not events:
             return
         await self._ensure()
-        await self._run_many(
-            "INSERT INTO runwire_events (run_id, seq, session_id, event, created_at, data) VALUES (?, ?, ?, ?, ?, ?)",
-            [(run_id, start_seq + i, session_id, e.get("event"), e.get("created_at"), _dump(e)) for i, e in enumerate(events)],
-        )
-
-    async def _run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        for row in rows:
-            await self._run(sql, row)
+        await self._write([self._events_op(run_id, session_id, start_seq, events)])
 
     async def get_events(self, run_id: str) -> list[dict[str, Any]]:
+        return [event for _, event in await self.read_events(run_id)]
+
+    async def read_events(self, run_id: str, after: int = -1) -> list[tuple[int, dict[str, Any]]]:
         await self._ensure()
-        rows = await self._fetch("SELECT data FROM runwire_events WHERE run_id = ? ORDER BY seq", (run_id,))
-        return [_load(r[0]) for r in rows]
+        rows = await self._fetch("SELECT seq, data FROM runwire_events WHERE run_id = ? AND seq > ? ORDER BY seq",
+                                 (escape_text(run_id), after))
+        return [(int(r[0]), _load(r[1])) for r in rows]
 
     async def next_event_seq(self, run_id: str) -> int:
         await self._ensure()
-        rows = await self._fetch("SELECT MAX(seq) FROM runwire_events WHERE run_id = ?", (run_id,))
+        rows = await self._fetch("SELECT MAX(seq) FROM runwire_events WHERE run_id = ?", (escape_text(run_id),))
         return 0 if not rows or rows[0][0] is None else int(rows[0][0]) + 1
 
     # -- memories ----------------------------------------------------------------
@@ -210,9 +312,9 @@ class SQLStorage(Storage):
         await self._ensure()
         rows = await self._fetch(
             "SELECT memory_id, user_id, memory, topics, created_at, updated_at FROM runwire_memories "
-            "WHERE user_id = ? ORDER BY created_at", (user_id,))
-        return [UserMemory(memory_id=r[0], user_id=r[1], memory=r[2], topics=_load(r[3]) or [], created_at=r[4],
-                           updated_at=r[5]) for r in rows]
+            "WHERE user_id = ? ORDER BY created_at", (escape_text(user_id),))
+        return [UserMemory(memory_id=r[0], user_id=unescape_text(r[1]), memory=unescape_text(r[2]),
+                           topics=_load(r[3]) or [], created_at=r[4], updated_at=r[5]) for r in rows]
 
     async def upsert_memory(self, memory: UserMemory) -> None:
         await self._ensure()
@@ -220,9 +322,10 @@ class SQLStorage(Storage):
             "INSERT INTO runwire_memories (memory_id, user_id, memory, topics, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (memory_id) DO UPDATE SET memory = excluded.memory, "
             "topics = excluded.topics, updated_at = excluded.updated_at",
-            (memory.memory_id, memory.user_id, memory.memory, _dump(memory.topics), memory.created_at, time.time()),
+            (escape_text(memory.memory_id), escape_text(memory.user_id), escape_text(memory.memory),
+             _dump(memory.topics), memory.created_at, time.time()),
         )
 
     async def delete_memory(self, memory_id: str) -> None:
         await self._ensure()
-        await self._run("DELETE FROM runwire_memories WHERE memory_id = ?", (memory_id,))
+        await self._run("DELETE FROM runwire_memories WHERE memory_id = ?", (escape_text(memory_id),))

@@ -7,12 +7,13 @@ WAL mode and a busy timeout let several processes share the file.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
-from runwire.storage.sql import SQLStorage
+from runwire.storage.sql import Op, SQLStorage
 
 
 def path_from_url(url: str) -> str:
@@ -23,6 +24,20 @@ def path_from_url(url: str) -> str:
             rest = rest[1:]
         return rest or ":memory:"
     return url
+
+
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN IF NOT EXISTS (\w+) (.*)", re.S)
+
+
+def _execute_ddl(conn: sqlite3.Connection, statement: str) -> None:
+    """Run a schema statement; SQLite has no ``ADD COLUMN IF NOT EXISTS``, so that one is checked first."""
+    match = _ADD_COLUMN.fullmatch(statement)
+    if match is None:
+        conn.execute(statement)
+        return
+    table, column, definition = match.groups()
+    if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 class SqliteStorage(SQLStorage):
@@ -49,17 +64,19 @@ class SqliteStorage(SQLStorage):
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
         await asyncio.to_thread(self._call, lambda c: c.execute(sql, tuple(params)))
 
-    async def _run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        def write(conn: sqlite3.Connection) -> None:
+    async def _write(self, ops: Sequence[Op]) -> list[int]:
+        def write(conn: sqlite3.Connection) -> list[int]:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(sql, rows)
+                counts = [conn.executemany(sql, [tuple(r) for r in rows]).rowcount for sql, rows in ops]
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            return counts
 
-        await asyncio.to_thread(self._call, write)
+        result: list[int] = await asyncio.to_thread(self._call, write)
+        return result
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return await asyncio.to_thread(self._call, lambda c: c.execute(sql, tuple(params)).fetchall())
@@ -81,7 +98,7 @@ class SqliteStorage(SQLStorage):
                     conn.execute("ROLLBACK")
                     return
                 for statement in statements:
-                    conn.execute(statement)
+                    _execute_ddl(conn, statement)
                 conn.execute("INSERT INTO runwire_schema (version) VALUES (?)", (version,))
             except BaseException:
                 conn.execute("ROLLBACK")

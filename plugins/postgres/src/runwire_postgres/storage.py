@@ -7,11 +7,21 @@ import re
 import weakref
 from typing import Any, Optional, Sequence
 
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
-from runwire.storage.sql import SQLStorage
+from runwire.storage.sql import Op, SQLStorage
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+async def _configure(conn: Any) -> None:
+    """JSON columns come back as text: runwire's storage codec decodes them (and its escapes) itself."""
+    set_json_loads(_as_text, conn)
+
+
+def _as_text(data: Any) -> str:
+    return data.decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
 
 
 class PostgresStorage(SQLStorage):
@@ -45,7 +55,8 @@ class PostgresStorage(SQLStorage):
             kwargs: dict[str, Any] = {"autocommit": True}
             if self.schema:
                 kwargs["options"] = f"-c search_path={self.schema}"
-            pool = AsyncConnectionPool(self.url, min_size=self.min_size, max_size=self.max_size, kwargs=kwargs, open=False)
+            pool = AsyncConnectionPool(self.url, min_size=self.min_size, max_size=self.max_size, kwargs=kwargs,
+                                       open=False, configure=_configure)
             await pool.open(wait=True, timeout=30)
             self._pools[loop] = pool
         return pool
@@ -58,11 +69,19 @@ class PostgresStorage(SQLStorage):
         async with (await self._pool()).connection() as conn:
             await conn.execute(self._sql(sql), tuple(params))
 
-    async def _run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    async def _write(self, ops: Sequence[Op]) -> list[int]:
+        counts = []
         async with (await self._pool()).connection() as conn:
             async with conn.transaction():
                 async with conn.cursor() as cur:
-                    await cur.executemany(self._sql(sql), rows)
+                    for sql, rows in ops:
+                        if len(rows) == 1:
+                            await cur.execute(self._sql(sql), tuple(rows[0]))
+                            counts.append(cur.rowcount)
+                        else:
+                            await cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+                            counts.append(len(rows))
+        return counts
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with (await self._pool()).connection() as conn:
