@@ -20,7 +20,6 @@ from runwire.storage.jsoncodec import escape_text, unescape_text
 from runwire.storage.jsoncodec import loads as _load
 
 SCHEMA_VERSION = 2
-STATE_RETRIES = 50  # a session_state merge that keeps losing its compare-and-set gives up after this many tries
 
 Op = tuple[str, Sequence[Sequence[Any]]]  # a statement and the parameter rows to run it with
 
@@ -65,6 +64,12 @@ class SQLStorage(Storage):
 
     @abstractmethod
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    async def _locked(self, select: str, params: Sequence[Any],
+                      decide: Callable[[list[tuple[Any, ...]]], Sequence[Op]]) -> None:
+        """In one transaction: read ``select``'s rows, locking them against other writers until the end, then
+        run the statements ``decide(rows)`` returns."""
 
     @abstractmethod
     async def _write(self, ops: Sequence[Op]) -> list[int]:
@@ -153,27 +158,22 @@ class SQLStorage(Storage):
         return [self._session(r) for r in rows]
 
     async def update_session_state(self, session: Session, update: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
-        """Apply ``update`` to the stored state atomically (compare-and-set on its version, retried with the
-        fresh state on a conflict, so ``update`` must be a pure function of the state); returns the new state."""
+        """Apply ``update`` to the stored state inside one transaction that locks the session's row,
+        so concurrent updates queue up instead of overwriting each other; returns the new state."""
         await self._ensure()
+        await self.ensure_session(Session(session.session_id, session.user_id, session.agent_id, {}))
         sid = escape_text(session.session_id)
-        for _ in range(STATE_RETRIES):
-            rows = await self._fetch("SELECT session_state, state_version FROM runwire_sessions WHERE session_id = ?",
-                                     (sid,))
-            if not rows:
-                await self.ensure_session(Session(session.session_id, session.user_id, session.agent_id, {}))
-                continue
-            state, version = _load(rows[0][0]) or {}, rows[0][1] or 0
+        result: dict[str, Any] = {}
+
+        def decide(rows: list[tuple[Any, ...]]) -> list[Op]:
+            state = _load(rows[0][0]) or {}
             update(state)
-            changed = await self._write([(
-                "UPDATE runwire_sessions SET session_state = ?, state_version = ?, updated_at = ? "
-                "WHERE session_id = ? AND state_version = ?",
-                [(_dump(state), version + 1, time.time(), sid, version)],
-            )])
-            if changed[0]:
-                return state
-        raise RuntimeError(f"session {session.session_id}: session_state kept changing under this update "
-                           f"({STATE_RETRIES} tries); try again")
+            result.update(state)
+            return [("UPDATE runwire_sessions SET session_state = ?, state_version = state_version + 1, "
+                     "updated_at = ? WHERE session_id = ?", [(_dump(state), time.time(), sid)])]
+
+        await self._locked("SELECT session_state FROM runwire_sessions WHERE session_id = ?", (sid,), decide)
+        return result
 
     # -- runs --------------------------------------------------------------------
     _RUN_UPSERT = (

@@ -10,8 +10,9 @@ import asyncio
 import re
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 from runwire.storage.sql import Op, SQLStorage
 
@@ -53,16 +54,21 @@ class SqliteStorage(SQLStorage):
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runwire-sqlite")
 
     def __repr__(self) -> str:
         return f"SqliteStorage({self.path!r})"
+
+    async def _in_thread(self, fn: Any) -> Any:
+        """Run ``fn(connection)`` on this storage's own thread: never queued behind tools in the default executor."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)
 
     def _call(self, fn: Any) -> Any:
         with self._lock:
             return fn(self._conn)
 
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
-        await asyncio.to_thread(self._call, lambda c: c.execute(sql, tuple(params)))
+        await self._in_thread(lambda c: c.execute(sql, tuple(params)))
 
     async def _write(self, ops: Sequence[Op]) -> list[int]:
         def write(conn: sqlite3.Connection) -> list[int]:
@@ -75,11 +81,26 @@ class SqliteStorage(SQLStorage):
             conn.execute("COMMIT")
             return counts
 
-        result: list[int] = await asyncio.to_thread(self._call, write)
+        result: list[int] = await self._in_thread(write)
         return result
 
+    async def _locked(self, select: str, params: Sequence[Any],
+                      decide: Callable[[list[tuple[Any, ...]]], Sequence[Op]]) -> None:
+        def locked(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")  # the database's write lock, held until COMMIT
+            try:
+                rows = conn.execute(select, tuple(params)).fetchall()
+                for sql, rows_ in decide(rows):
+                    conn.executemany(sql, [tuple(r) for r in rows_])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        await self._in_thread(locked)
+
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return await asyncio.to_thread(self._call, lambda c: c.execute(sql, tuple(params)).fetchall())
+        return await self._in_thread(lambda c: c.execute(sql, tuple(params)).fetchall())
 
     async def _schema_version(self) -> Optional[int]:
         def read(conn: sqlite3.Connection) -> Optional[int]:
@@ -87,7 +108,7 @@ class SqliteStorage(SQLStorage):
             row = conn.execute("SELECT MAX(version) FROM runwire_schema").fetchone()
             return row[0] if row else None
 
-        return await asyncio.to_thread(self._call, read)
+        return await self._in_thread(read)
 
     async def _migrate(self, current: Optional[int], statements: list[str], version: int) -> None:
         def migrate(conn: sqlite3.Connection) -> None:
@@ -105,7 +126,8 @@ class SqliteStorage(SQLStorage):
                 raise
             conn.execute("COMMIT")
 
-        await asyncio.to_thread(self._call, migrate)
+        await self._in_thread(migrate)
 
     async def aclose(self) -> None:
         self._call(lambda c: c.close())
+        self._executor.shutdown(wait=False)

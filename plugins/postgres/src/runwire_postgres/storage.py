@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import weakref
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
@@ -82,6 +82,16 @@ class PostgresStorage(SQLStorage):
                             await cur.executemany(self._sql(sql), [tuple(r) for r in rows])
                             counts.append(len(rows))
         return counts
+
+    async def _locked(self, select: str, params: Sequence[Any],
+                      decide: Callable[[list[tuple[Any, ...]]], Sequence[Op]]) -> None:
+        async with (await self._pool()).connection() as conn:
+            async with conn.transaction():
+                cur = await conn.execute(self._sql(select) + " FOR UPDATE", tuple(params))
+                rows = list(await cur.fetchall())
+                for sql, rows_ in decide(rows):
+                    for row in rows_:
+                        await conn.execute(self._sql(sql), tuple(row))
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with (await self._pool()).connection() as conn:
