@@ -50,7 +50,7 @@ def main() -> None:
     from conftest import Backend  # tests/storage/conftest.py
 
     agent = make_agent(Backend(kind, url, schema if schema != "-" else None).make(), effects, block_at,
-                       chunk_delay=0.002)
+                       chunk_delay=0.005)
     for event in agent.run("do the job", run_id=run_id, session_id="victims", stream=True, stream_events=True):
         print(json.dumps({"event": event.event, "created_at": event.created_at}), flush=True)
 
