@@ -46,7 +46,8 @@ async def test_a_killed_run_is_recovered_and_continued_without_repeating_complet
     assert await recover_runs(storage) == []  # marked once
     stored = await storage.get_run("killed-run", with_events=False)
     assert stored.status == "interrupted"
-    assert [(t.tool_args["n"], t.status) for t in stored.tools] == [(1, "completed"), (2, "pending")]  # started, unfinished
+    assert [(t.tool_args["n"], t.status) for t in stored.tools] == [(1, "completed")]
+    assert stored.messages[-1].tool_calls[0].arguments == {"n": 2}  # the last checkpoint: the model asked for step 2
 
     agent = make_agent(storage, str(effects))
     out = await agent.acontinue_run(run_id="killed-run")
@@ -76,10 +77,11 @@ async def test_an_interrupted_run_can_be_cancelled_and_then_stays_cancelled(back
 async def test_recover_leaves_live_runs_alone(storage):
     from runwire.testing import ScriptedModel
 
-    release = asyncio.Event()
+    release, started = asyncio.Event(), asyncio.Event()
 
     async def wait() -> str:
         """Wait."""
+        started.set()
         await release.wait()
         return "ok"
 
@@ -87,8 +89,8 @@ async def test_recover_leaves_live_runs_alone(storage):
 
     agent = Agent(model=ScriptedModel(call_then_answer("wait")), tools=[wait], db=storage)
     task = asyncio.ensure_future(agent.arun("go", run_id="alive", session_id="alive"))
-    while (run := await storage.get_run("alive", with_events=False)) is None or not run.tools:
-        await asyncio.sleep(0.01)
+    await started.wait()
+    assert (await storage.get_run("alive", with_events=False)).status == "running"
     assert await recover_runs(storage) == []
     assert await recover_runs(storage, now=time.time() + 10**6) == []  # our own live process: not dead however late
     release.set()

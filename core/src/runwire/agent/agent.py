@@ -437,6 +437,10 @@ class Agent:
             if storage is None:
                 raise ValueError("continue_run(run_id=...) reads the run from storage: give the agent db=...")
             run = await storage.get_run(run_id, session_id, with_events=False)
+            if run is not None and run.status == RunStatus.interrupted:
+                from runwire.run.continuation import apply_logged_tool_results
+
+                apply_logged_tool_results(run, [e for _, e in await storage.read_events(run.run_id)])
         if run is not None:
             apply_updates(run, updated_tools)
         run = check_continuable(run, run_id)

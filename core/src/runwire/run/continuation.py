@@ -84,3 +84,21 @@ def resolve_paused(ctx: "RunContext", pending: list[ToolExecution]) -> Iterator[
             te.tool_args = {**(te.tool_args or {}), **{f.name: f.value for f in te.user_input_schema or []}}
         te.answered = True
         te.status = "pending"
+
+
+def apply_logged_tool_results(run: RunOutput, events: Iterable[dict[str, Any]]) -> None:
+    """Bring an interrupted run's tools up to date from its event log: tool calls that completed (or failed)
+    after the run's last checkpoint are taken as done, so resuming does not run them again."""
+    by_id = {te.tool_call_id: te for te in run.tools}
+    for event in events:
+        if event.get("event") not in ("ToolCallCompleted", "ToolCallError") or not isinstance(event.get("tool"), dict):
+            continue
+        logged = ToolExecution.from_dict(event["tool"])
+        if logged.status not in ("completed", "error"):
+            continue
+        current = by_id.get(logged.tool_call_id)
+        if current is None:
+            run.tools.append(logged)
+            by_id[logged.tool_call_id] = logged
+        elif current.status not in ("completed", "error", "rejected"):
+            current.__dict__.update(logged.__dict__)

@@ -8,9 +8,9 @@ a complete record. RunContent chunks are coalesced and written in the
 background: per model response, every 64 chunks, and at most 0.25 s after the
 first unwritten chunk even when the model goes quiet.
 
-Tool and model steps also checkpoint the run's row (messages, tools), so a run
-whose process dies can be continued from its last completed step (see
-``runwire.storage.liveness``). The row names its owner process and carries a
+Each model turn also checkpoints the run's row (messages, tools) and each tool
+result is in its event, so a run whose process dies can be continued from its
+last completed step (see ``runwire.storage.liveness``). The row names its owner process and carries a
 lease, renewed while the run is live.
 """
 
@@ -32,7 +32,9 @@ logger = logging.getLogger("runwire.storage")
 MAX_CHUNKS = 64
 MAX_DELAY = 0.25
 TERMINAL = frozenset({"RunCompleted", "RunError", "RunCancelled", "RunPaused"})
-CHECKPOINTS = frozenset({"ModelRequestCompleted", "ToolCallStarted", "ToolCallCompleted", "ToolCallError"})
+# A model turn checkpoints the row (its messages); tool results need no checkpoint of their own: their
+# ToolCallCompleted / ToolCallError events carry them, and a resumed run reads them back from the log.
+CHECKPOINTS = frozenset({"ModelRequestCompleted"})
 
 
 def _coalesce(chunks: list[RunOutputEvent]) -> dict[str, Any]:
@@ -159,7 +161,7 @@ class EventWriter:
             if snapshot is not None:
                 self._lease_due = False
                 await storage.save_run_state(out, batch, self.seq, owner=self.owner, lease_until=lease_deadline(),
-                                             data=snapshot)
+                                             data=snapshot, durable=False)
             else:
                 await storage.append_events(self.run_id, self.session_id, self.seq, batch)
         except Exception as exc:  # kept and raised when the run ends; later batches still try
@@ -273,7 +275,7 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
         await storage.ensure_session(Session(out.session_id or "", out.user_id, out.agent_id, dict(ctx.session_state)))
     out.status = RunStatus.running
     if not continued:
-        await storage.save_run_state(out, owner=owner, lease_until=lease_deadline())
+        await storage.save_run_state(out, owner=owner, lease_until=lease_deadline(), durable=False)
     writer = EventWriter(storage, ctx, await storage.next_event_seq(out.run_id) if continued else 0, owner)
     finished = False
     try:

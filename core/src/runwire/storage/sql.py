@@ -72,9 +72,10 @@ class SQLStorage(Storage):
         run the statements ``decide(rows)`` returns."""
 
     @abstractmethod
-    async def _write(self, ops: Sequence[Op]) -> list[int]:
+    async def _write(self, ops: Sequence[Op], *, durable: bool = True) -> list[int]:
         """Run every statement of ``ops`` with each of its parameter rows, all in one transaction;
-        returns the number of rows each op changed."""
+        returns the number of rows each op changed. ``durable=False`` allows a backend to acknowledge the
+        commit before it reaches disk (it still survives the death of *this* process): event-log appends."""
 
     @abstractmethod
     async def _migrate(self, current: Optional[int], statements: list[str], version: int) -> None:
@@ -197,14 +198,14 @@ class SQLStorage(Storage):
 
     async def save_run_state(self, run: RunOutput, events: Sequence[dict[str, Any]] = (), start_seq: int = 0, *,
                              owner: Optional[str] = None, lease_until: Optional[float] = None,
-                             data: Optional[dict[str, Any]] = None) -> None:
+                             data: Optional[dict[str, Any]] = None, durable: bool = True) -> None:
         """Append ``events`` and write the run's row (``data``: a snapshot of it), in one transaction."""
         await self._ensure()
         ops: list[Op] = []
         if events:
             ops.append(self._events_op(run.run_id, run.session_id, start_seq, events))
         ops.append((self._RUN_UPSERT, [self._run_row(run, owner, lease_until, data)]))
-        await self._write(ops)
+        await self._write(ops, durable=durable)
 
     async def claim_run(self, run_id: str, *, owner: Optional[str] = None, lease_until: Optional[float] = None,
                         from_statuses: Sequence[str] = CLAIMABLE, to_status: str = "running") -> Optional[str]:
@@ -291,7 +292,7 @@ class SQLStorage(Storage):
         if not events:
             return
         await self._ensure()
-        await self._write([self._events_op(run_id, session_id, start_seq, events)])
+        await self._write([self._events_op(run_id, session_id, start_seq, events)], durable=False)
 
     async def get_events(self, run_id: str) -> list[dict[str, Any]]:
         return [event for _, event in await self.read_events(run_id)]

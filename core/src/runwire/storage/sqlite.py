@@ -70,7 +70,7 @@ class SqliteStorage(SQLStorage):
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self._in_thread(lambda c: c.execute(sql, tuple(params)))
 
-    async def _write(self, ops: Sequence[Op]) -> list[int]:
+    async def _write(self, ops: Sequence[Op], *, durable: bool = True) -> list[int]:
         def write(conn: sqlite3.Connection) -> list[int]:
             conn.execute("BEGIN IMMEDIATE")
             try:

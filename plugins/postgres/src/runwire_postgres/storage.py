@@ -28,12 +28,18 @@ class PostgresStorage(SQLStorage):
     """Sessions, runs, event logs and memories in PostgreSQL (``schema`` defaults to ``public``).
 
     A connection pool is kept per event loop, so sync ``agent.run()`` and async
-    code in the same process can share one storage object.
+    code in the same process can share one storage object. Event-log appends are
+    committed with ``synchronous_commit off`` (they survive the death of the
+    runwire process, which is what runwire promises; a crash of the database
+    server may lose its last fraction of a second of events); run rows, claims and
+    session state always wait for the disk. ``synchronous_events=True`` makes
+    appends wait too.
     """
 
     json_type = "JSONB"
 
-    def __init__(self, url: str, *, schema: Optional[str] = None, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(self, url: str, *, schema: Optional[str] = None, min_size: int = 1, max_size: int = 10,
+                 synchronous_events: bool = False) -> None:
         super().__init__()
         if schema is not None and not _IDENT.match(schema):
             raise ValueError(f"schema must be a plain identifier, got {schema!r}")
@@ -41,6 +47,7 @@ class PostgresStorage(SQLStorage):
         self.schema = schema
         self.min_size = min_size
         self.max_size = max_size
+        self.synchronous_events = synchronous_events  # True: every event-log append waits for the disk too
         self._pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool]" = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
@@ -69,11 +76,16 @@ class PostgresStorage(SQLStorage):
         async with (await self._pool()).connection() as conn:
             await conn.execute(self._sql(sql), tuple(params))
 
-    async def _write(self, ops: Sequence[Op]) -> list[int]:
+    async def _write(self, ops: Sequence[Op], *, durable: bool = True) -> list[int]:
         counts = []
         async with (await self._pool()).connection() as conn:
             async with conn.transaction():
                 async with conn.cursor() as cur:
+                    if not durable and not self.synchronous_events:
+                        # acknowledged once in the server's WAL buffer: safe when *this* process dies (the
+                        # guarantee runwire gives); a crash of the database server itself may lose the last
+                        # fraction of a second of events, never the final record of a run
+                        await cur.execute("SET LOCAL synchronous_commit TO OFF")
                     for sql, rows in ops:
                         if len(rows) == 1:
                             await cur.execute(self._sql(sql), tuple(rows[0]))
