@@ -42,6 +42,8 @@ class ToolExecution:
     user_input_schema: Optional[list[UserInputField]] = None
     external_execution_required: bool = False
     answered: bool = False
+    # set when the tool itself paused the run (ToolInputRequired): its question and what it keeps for the retry
+    input_request: Optional[dict[str, Any]] = None
 
     @property
     def is_paused(self) -> bool:

@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any, AsyncIterator, Optional
 
-from runwire.exceptions import ToolError
+from runwire.exceptions import ToolError, ToolInputRequired
 from runwire.models.message import Message, ToolCall
 from runwire.run.context import RunContext
 from runwire.run.events import (
@@ -123,7 +123,8 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
             raise ToolError(te.error or f"the arguments for tool {te.tool_name!r} could not be read")
         kwargs = fn.validate(te.tool_args)
         for name in fn.injected:
-            kwargs[name] = {"agent": ctx.agent, "run_context": ctx, "session_state": ctx.session_state}[name]
+            kwargs[name] = {"agent": ctx.agent, "run_context": ctx, "session_state": ctx.session_state,
+                            "tool_execution": te}[name]
         scope = asyncio.timeout(fn.timeout_seconds)  # None: no limit
         async with scope:
             async for item in _call(fn, kwargs):
@@ -133,6 +134,13 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
                 else:
                     pieces.append(item)
         result = _result_text(fn, pieces)
+    except ToolInputRequired as exc:  # the tool asks a human: the run pauses, continue_run calls it again
+        te.status = "paused"
+        te.requires_user_input = True
+        te.user_input_schema = list(exc.fields)
+        te.input_request = exc.request
+        te.answered = False
+        return
     except TimeoutError as exc:
         if scope is not None and scope.expired():
             yield _fail(ctx, te, t0, f"tool {te.tool_name!r} timed out after {fn.timeout_seconds} s")  # type: ignore[union-attr]

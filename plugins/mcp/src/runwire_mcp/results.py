@@ -1,0 +1,68 @@
+"""An MCP tool result (text, images, audio, resources, structured content) as a runwire tool result."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from mcp import types
+from runwire.media import Audio, File, Image, Media
+
+
+def _size(data: str) -> int:
+    return len(data) * 3 // 4
+
+
+def _decode(data: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"the server sent {what} whose data is not valid base64") from None
+
+
+def to_text_and_media(result: types.CallToolResult) -> tuple[str, list[Media]]:
+    """The text the model reads, and the media (images, audio, binary resources) the result carried.
+
+    Text blocks are kept as they are; every non-text block is named in the text
+    (kind, MIME type, size), so a model that cannot see media still knows it
+    was there. Structured content is added as JSON when no text block says it.
+    """
+    parts: list[str] = []
+    media: list[Media] = []
+    for block in result.content:
+        if isinstance(block, types.TextContent):
+            parts.append(block.text)
+        elif isinstance(block, types.ImageContent):
+            media.append(Image(content=_decode(block.data, "an image"), mime_type=block.mime_type))
+            parts.append(f"[image: {block.mime_type}, {_size(block.data)} bytes]")
+        elif isinstance(block, types.AudioContent):
+            media.append(Audio(content=_decode(block.data, "audio"), mime_type=block.mime_type))
+            parts.append(f"[audio: {block.mime_type}, {_size(block.data)} bytes]")
+        elif isinstance(block, types.EmbeddedResource):
+            resource = block.resource
+            if isinstance(resource, types.TextResourceContents):
+                parts.append(f"[resource {resource.uri}]\n{resource.text}")
+            else:
+                name = str(resource.uri).rsplit("/", 1)[-1] or "resource"
+                media.append(File(content=_decode(resource.blob, "a resource"), mime_type=resource.mime_type, name=name))
+                parts.append(f"[resource {resource.uri}: {resource.mime_type or 'binary'}, {_size(resource.blob)} bytes]")
+        elif isinstance(block, types.ResourceLink):
+            about = f" ({block.description})" if block.description else ""
+            parts.append(f"[resource link {block.uri}: {block.name}{about}]")
+        else:  # a block type newer than this code
+            parts.append(f"[{getattr(block, 'type', type(block).__name__)} content]")
+    structured = result.structured_content
+    if structured is not None:
+        encoded = json.dumps(structured, default=str)
+        if not any(_same_json(p, structured) for p in parts):
+            parts.append(encoded)
+    return "\n".join(parts), media
+
+
+def _same_json(text: str, value: Any) -> bool:
+    try:
+        return bool(json.loads(text) == value)
+    except (ValueError, TypeError):
+        return False

@@ -1,0 +1,96 @@
+"""MCPTools against the reference server nobody here wrote: @modelcontextprotocol/server-everything (npm)."""
+
+from __future__ import annotations
+
+import pytest
+from runwire.agent import Agent
+from runwire.testing import ScriptedModel, ToolCall
+from runwire_mcp import MCPProgressEvent, MCPTools
+
+
+def server(everything: list[str], **options: object) -> MCPTools:
+    return MCPTools(everything[0], everything[1:], timeout_seconds=60, **options)  # type: ignore[arg-type]
+
+
+async def test_lists_the_servers_tools_with_their_schemas(everything):
+    async with server(everything, exclude_tools=["get-env"]) as mcp:
+        functions = {f.name: f for f in mcp.functions}
+    assert {"echo", "get-sum", "get-tiny-image", "get-structured-content", "trigger-long-running-operation",
+            "trigger-elicitation-request"} <= set(functions)
+    assert "get-env" not in functions  # excluded: it would hand the model the server's environment
+    echo = functions["echo"]
+    assert echo.description == "Echoes back the input string"
+    assert echo.parameters["properties"]["message"]["type"] == "string"
+    assert echo.parameters["required"] == ["message"]
+    assert echo.spec()["function"]["parameters"] is echo.parameters
+
+
+async def test_include_and_prefix_keep_two_servers_apart(everything):
+    first = server(everything, include_tools=["echo"], prefix="a_")
+    second = server(everything, include_tools=["echo", "get-sum"], prefix="b_")
+    model = ScriptedModel([[ToolCall("a_echo", {"message": "one"}), ToolCall("b_get-sum", {"a": 2, "b": 3})], "done"])
+    async with Agent(model=model, tools=[first, second]) as agent:
+        out = await agent.arun("go")
+        assert [f.name for f in first.functions] == ["a_echo"]
+        assert sorted(f.name for f in second.functions) == ["b_echo", "b_get-sum"]
+    assert [t.result for t in out.tools] == ["Echo: one", "The sum of 2 and 3 is 5."]
+    assert first._connections == {} and second._connections == {}  # closed with the agent
+
+
+async def test_text_image_and_structured_results_reach_the_model(everything):
+    model = ScriptedModel([[ToolCall("echo", {"message": "hello"}), ToolCall("get-tiny-image", {}),
+                            ToolCall("get-structured-content", {"location": "Chicago"})], "done"])
+    async with Agent(model=model, tools=[server(everything)]) as agent:
+        out = await agent.arun("go")
+    echo, image, structured = out.tools
+    assert echo.result == "Echo: hello"
+    assert "[image: image/png," in image.result and "MCP logo" in image.result
+    assert '"temperature"' in structured.result and '"conditions"' in structured.result
+    tool_messages = [m for m in model.requests[1].messages if m.role == "tool"]
+    assert [m.content for m in tool_messages] == [echo.result, image.result, structured.result]
+
+
+async def test_progress_notifications_stream_as_events_during_the_call(everything):
+    model = ScriptedModel([[ToolCall("trigger-long-running-operation", {"duration": 0.3, "steps": 3})], "done"])
+    async with Agent(model=model, tools=[server(everything)]) as agent:
+        events = [e async for e in agent.arun("go", stream=True, stream_events=True)]
+    names = [e.event for e in events]
+    progress = [e for e in events if isinstance(e, MCPProgressEvent)]
+    assert [(p.progress, p.total) for p in progress] == [(1, 3), (2, 3), (3, 3)]
+    assert {p.tool for p in progress} == {"trigger-long-running-operation"}
+    assert all(p.tool_call_id for p in progress) and all(p.run_id for p in progress)
+    assert names.index("ToolCallStarted") < names.index("CustomEvent") and names.count("CustomEvent") == 3
+    assert names.index("ToolCallCompleted") > max(i for i, n in enumerate(names) if n == "CustomEvent")
+
+
+async def test_elicitation_pauses_the_run_and_the_human_answers_through_continue_run(everything):
+    model = ScriptedModel([[ToolCall("trigger-elicitation-request", {})], "thanks"])
+    async with Agent(model=model, tools=[server(everything)]) as agent:
+        paused = await agent.arun("sign me up")
+        assert paused.is_paused
+        (waiting,) = paused.tools_requiring_user_input
+        assert "Please provide inputs for the following fields" in waiting.input_request["message"]
+        fields = {f.name: f for f in waiting.user_input_schema}
+        assert fields["name"].value is None and fields["check"].field_type == "bool"
+        assert fields["integer"].value == 42  # the server's defaults are filled in
+        with pytest.raises(ValueError, match="needs user input for name"):
+            await agent.acontinue_run(paused)
+        fields["name"].value = "Ada Lovelace"
+        fields["check"].value = "yes"
+        fields["email"].value = "ada@example.com"
+        done = await agent.acontinue_run(paused)
+    assert done.status == "completed" and done.content == "thanks"
+    result = done.tools[0].result
+    assert '"action": "accept"' in result
+    assert "Ada Lovelace" in result and "ada@example.com" in result and '"check": true' in result
+
+
+async def test_bad_arguments_and_server_errors_are_tool_call_errors_naming_server_and_tool(everything):
+    model = ScriptedModel([[ToolCall("get-sum", {"a": "two", "b": 3}), ToolCall("echo", {})], "done"])
+    async with Agent(model=model, tools=[server(everything, name="everything")]) as agent:
+        out = await agent.arun("go")
+    wrong_type, missing = out.tools
+    assert wrong_type.status == "error" and missing.status == "error"
+    assert "tool 'get-sum' of MCP server 'everything'" in wrong_type.error and "'two' is not of type 'number'" in wrong_type.error
+    assert "missing message" in missing.error
+    assert out.status == "completed"  # the model saw the errors and answered
