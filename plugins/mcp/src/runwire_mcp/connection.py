@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from mcp import Client, types
+from mcp.shared.exceptions import MCPError
 
 logger = logging.getLogger("runwire_mcp")
 
@@ -30,6 +31,7 @@ class Call:
     """One tool call in flight: where its progress and log events go, and its elicitation state."""
 
     tool: str
+    run_id: str = ""
     events: "asyncio.Queue[Any]" = field(default_factory=asyncio.Queue)
     answers: Optional[dict[str, Any]] = None  # the human's answers to ``question`` (a retry after a pause)
     question: Optional[dict[str, Any]] = None  # the recorded question this retry answers, or a new one asked
@@ -53,6 +55,7 @@ class Connection:
         self._stop = asyncio.Event()
         self._task: Optional[asyncio.Task[None]] = None
         self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+        self._last_stderr = ""
 
     @property
     def modern(self) -> bool:
@@ -89,6 +92,8 @@ class Connection:
         finally:
             self.closed = True
             self.client = None
+            self._last_stderr = self.stderr_tail()  # the subprocess is gone: keep what it said, free the file
+            self._stderr.close()
             if not ready.done():
                 ready.set_exception(ConnectionLost("the connection closed while opening"))
 
@@ -115,9 +120,16 @@ class Connection:
         request = asyncio.ensure_future(make(self.client))
         try:
             await asyncio.wait({request, self._task}, return_when=asyncio.FIRST_COMPLETED)
-            if request.done():
-                return request.result()
-            raise ConnectionLost(self.failure())
+            if not request.done():
+                raise ConnectionLost(self.failure())
+            error = request.exception()
+            if isinstance(error, MCPError) and error.code == types.CONNECTION_CLOSED:
+                if self.error is None:
+                    self.error = error
+                self.closed = True  # the next use opens a new connection; this one winds down on its own
+                asyncio.ensure_future(self.close())
+                raise ConnectionLost(self.failure())
+            return request.result()
         finally:
             if call is not None:
                 self.calls.discard(call)
@@ -132,6 +144,8 @@ class Connection:
         return f"{reason}; the server's stderr ends with: {tail}" if tail else reason
 
     def stderr_tail(self, lines: int = 5) -> str:
+        if self._stderr.closed:
+            return self._last_stderr
         try:
             self._stderr.flush()
             self._stderr.seek(0)
@@ -156,10 +170,8 @@ class Connection:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self.closed = True
-        try:
+        if (task is None or task.done()) and not self._stderr.closed:
             self._stderr.close()
-        except OSError:
-            pass
 
 
 def describe(exc: BaseException) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
-
 from mcp import types
 from runwire.media import Audio, File, Image, Media
 
@@ -27,7 +25,8 @@ def to_text_and_media(result: types.CallToolResult) -> tuple[str, list[Media]]:
 
     Text blocks are kept as they are; every non-text block is named in the text
     (kind, MIME type, size), so a model that cannot see media still knows it
-    was there. Structured content is added as JSON when no text block says it.
+    was there. Structured content is added as JSON when there is no text block
+    (servers send its JSON as text too, as the protocol asks).
     """
     parts: list[str] = []
     media: list[Media] = []
@@ -53,16 +52,7 @@ def to_text_and_media(result: types.CallToolResult) -> tuple[str, list[Media]]:
             parts.append(f"[resource link {block.uri}: {block.name}{about}]")
         else:  # a block type newer than this code
             parts.append(f"[{getattr(block, 'type', type(block).__name__)} content]")
-    structured = result.structured_content
-    if structured is not None:
-        encoded = json.dumps(structured, default=str)
-        if not any(_same_json(p, structured) for p in parts):
-            parts.append(encoded)
+    has_text = any(isinstance(block, types.TextContent) for block in result.content)
+    if result.structured_content is not None and not has_text:  # text blocks, when there are any, say it for the model
+        parts.append(json.dumps(result.structured_content, default=str))
     return "\n".join(parts), media
-
-
-def _same_json(text: str, value: Any) -> bool:
-    try:
-        return bool(json.loads(text) == value)
-    except (ValueError, TypeError):
-        return False

@@ -188,7 +188,11 @@ class MCPTools:
         async def on_log(params: types.LoggingMessageNotificationParams) -> None:
             if not conn.calls:
                 logger.info("MCP server %s [%s] %s", self.name, params.level, params.data)
-            for call in list(conn.calls):  # a server's log is not tied to a request: shown to every call in flight
+            runs = set()
+            for call in list(conn.calls):  # a log says not which request it is about: shown once to each run
+                if call.run_id in runs:
+                    continue
+                runs.add(call.run_id)
                 call.events.put_nowait(MCPLogEvent(server=self.name, tool=call.tool, level=str(params.level),
                                                    logger=params.logger, data=params.data))
 
@@ -231,17 +235,17 @@ class MCPTools:
         schema.setdefault("properties", {})
         server_name = tool.name
 
-        async def call_mcp_tool(tool_execution: ToolExecution, **arguments: Any) -> AsyncIterator[Any]:
-            async for item in self._call(server_name, arguments, tool_execution):
+        async def call_mcp_tool(tool_execution: ToolExecution, run_context: Any, **arguments: Any) -> AsyncIterator[Any]:
+            async for item in self._call(server_name, arguments, tool_execution, run_context.run_id):
                 yield item
 
         description = tool.description or tool.title or f"The {tool.name} tool of MCP server {self.name}."
         return Function(call_mcp_tool, name=self.prefix + tool.name, description=description, parameters=schema)
 
-    async def _call(self, tool: str, arguments: dict[str, Any], te: ToolExecution) -> AsyncIterator[Any]:
+    async def _call(self, tool: str, arguments: dict[str, Any], te: ToolExecution, run_id: str) -> AsyncIterator[Any]:
         """One tool call: yields progress and log events as they come, then the result text."""
         label = f"tool {tool!r} of MCP server {self.name!r}"
-        call = Call(tool=tool)
+        call = Call(tool=tool, run_id=run_id)
         retry = _retry_of(te)
         input_responses: Optional[dict[str, Any]] = None
         request_state: Optional[str] = None
@@ -352,7 +356,7 @@ def _validate(conn: Connection, tool: str, arguments: dict[str, Any], label: str
 
 
 def _failure(label: str, exc: BaseException, conn: Connection, timeout: Optional[float]) -> str:
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError) or (isinstance(exc, MCPError) and exc.code == types.REQUEST_TIMEOUT):
         return f"{label} did not answer within {timeout:g} s" if timeout else f"{label} timed out"
     if isinstance(exc, ConnectionLost):
         return f"{label}: the connection to the server was lost ({conn.failure()}); the next call reconnects"
