@@ -14,7 +14,7 @@ import importlib
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -30,6 +30,7 @@ def agent_server(agent: "Agent", *, tool_name: Optional[str] = None, description
     """An MCP server whose one tool asks ``agent``: input ``message``, output the agent's answer."""
     import anyio
     from mcp.server.mcpserver import Context, MCPServer
+    from pydantic import Field
 
     name = tool_name or _tool_name(agent)
     about = description or agent.description or f"Ask the {agent.name or 'runwire'} agent; it answers in text."
@@ -57,6 +58,9 @@ def agent_server(agent: "Agent", *, tool_name: Optional[str] = None, description
                                 f"continue run {out.run_id} with runwire instead")
         raise AgentRunError(f"the agent's run ended {status}: {out.error or out.cancel_reason or 'no details'}")
 
+    # the annotations as objects (this module's are strings): the SDK builds the input schema from them
+    message_type = Annotated[str, Field(description="What to ask the agent")]
+    ask.__annotations__ = {"message": message_type, "ctx": Context, "return": str}
     server.add_tool(ask, name=name, description=about, structured_output=False)
     return server
 
