@@ -98,14 +98,18 @@ async def test_a_client_cancelling_its_request_cancels_the_run(app):
             if marker.exists():
                 break
             await asyncio.sleep(0.05)
-    assert marker.read_text() == "cancelled"
-    storage = resolve_storage(db)
-    try:
-        (session,) = await storage.list_sessions()
-        (run,) = await storage.list_runs(session.session_id)
-    finally:
-        await storage.aclose()
-    assert str(run.status) == "cancelled"
+        assert marker.read_text() == "cancelled"
+        storage = resolve_storage(db)
+        try:
+            for _ in range(200):  # the run's end is written just after the tool's cancellation
+                (session,) = await storage.list_sessions()
+                (run,) = await storage.list_runs(session.session_id)
+                if str(run.status) != "running":
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await storage.aclose()
+    assert str(run.status) == "cancelled" and run.cancel_reason == "the MCP client cancelled the request"
 
 
 async def test_the_sdk_client_asks_the_agent_over_streamable_http(app):

@@ -10,7 +10,8 @@ reconnect after a failure). ``Agent.aclose()`` (or ``async with agent``) calls
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from runwire.run.context import RunContext

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from mcp import Client, types
 from mcp.shared.exceptions import MCPError
@@ -85,9 +86,9 @@ class Connection:
             self.error = exc
             if not ready.done():
                 ready.set_exception(exc)
-            elif not self._stop.is_set():
+            elif not self._stop.is_set() and not isinstance(exc, asyncio.CancelledError):
                 logger.warning("MCP server %s: connection lost: %s", self.label, describe(exc))
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
                 raise
         finally:
             self.closed = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+
 from mcp import types
 from runwire.media import Audio, File, Image, Media
 

@@ -10,10 +10,12 @@ client asked for progress); a client that cancels its request cancels the run.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import os
 import re
 import sys
+import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 if TYPE_CHECKING:
@@ -38,15 +40,33 @@ def agent_server(agent: "Agent", *, tool_name: Optional[str] = None, description
 
     async def ask(message: str, ctx: Context) -> str:
         """Run the agent on the message and return its answer."""
-        stream = agent.arun(message, stream=True, stream_events=True)
+        # The run gets its own task: a cancelled MCP request must end it through cancel_run (so it is
+        # recorded as cancelled), not by cancelling whatever the run awaits in the request's cancel scope.
+        run_id = str(uuid.uuid4())
+        events: asyncio.Queue[Any] = asyncio.Queue()
+        stream = agent.arun(message, stream=True, stream_events=True, run_id=run_id)
+
+        async def drive() -> None:
+            try:
+                async for event in stream:
+                    events.put_nowait(event)
+            finally:
+                events.put_nowait(None)
+
+        task = asyncio.ensure_future(drive())
         step = 0
         try:
-            async for event in stream:
+            while (event := await events.get()) is not None:
                 step += 1
                 await ctx.report_progress(step, None, _progress_message(event))
+            task.result()
         except BaseException:  # the client cancelled its request (or the server stops): the run ends cancelled
+            from runwire.run.cancel import cancel_run
+
+            if not cancel_run(run_id, "the MCP client cancelled the request"):
+                task.cancel()  # not started yet
             with anyio.CancelScope(shield=True):
-                await stream.aclose()
+                await asyncio.gather(task, return_exceptions=True)
             raise
         out = stream.run_output
         status = str(out.status)

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import shlex
 import weakref
-from typing import Any, AsyncIterator, Literal, Optional, Sequence
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal, Optional
 
 from mcp import Client, StdioServerParameters, types
 from mcp.shared.exceptions import MCPError
@@ -37,8 +38,8 @@ class MCPTools:
 
     - ``include_tools`` / ``exclude_tools``: server tool names to keep or drop;
       ``prefix``: prepended to every tool name, to keep two servers' tools apart.
-    - ``timeout_seconds``: for connecting and for each tool call (default: 30 s to
-      connect, no limit per call).
+    - ``timeout_seconds``: the limit for each tool call (default: none);
+      ``connect_timeout_seconds``: for starting the server and listing its tools (30 s).
     - ``env`` is added to the small allow-listed environment the SDK gives a
       stdio server (your own environment is not passed on); ``headers`` go with
       every HTTP request.
@@ -58,6 +59,7 @@ class MCPTools:
         transport: Optional[Transport] = None,
         headers: Optional[dict[str, str]] = None,
         timeout_seconds: Optional[float] = None,
+        connect_timeout_seconds: float = 30.0,
         include_tools: Optional[Sequence[str]] = None,
         exclude_tools: Optional[Sequence[str]] = None,
         prefix: str = "",
@@ -73,6 +75,8 @@ class MCPTools:
             raise ValueError(f"transport={transport!r} needs {'command=' if transport == 'stdio' else 'url='}")
         if timeout_seconds is not None and timeout_seconds <= 0:
             raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds!r}")
+        if connect_timeout_seconds <= 0:
+            raise ValueError(f"connect_timeout_seconds must be positive, got {connect_timeout_seconds!r}")
         if command is not None and args is None:
             command, *split = shlex.split(command)
             args = split
@@ -84,6 +88,7 @@ class MCPTools:
         self.transport: Transport = transport
         self.headers = headers
         self.timeout_seconds = timeout_seconds
+        self.connect_timeout_seconds = connect_timeout_seconds
         self.include_tools = set(include_tools) if include_tools is not None else None
         self.exclude_tools = set(exclude_tools or ())
         self.prefix = prefix
@@ -141,7 +146,7 @@ class MCPTools:
             conn = self._connections.get(loop)
             if conn is not None and not conn.closed:
                 return conn
-            conn = Connection(self.name, self._open_client, self.timeout_seconds or 30.0)
+            conn = Connection(self.name, self._open_client, self.connect_timeout_seconds)
             try:
                 await conn.start()
             except Exception as exc:
@@ -169,7 +174,7 @@ class MCPTools:
             from mcp.client.sse import sse_client
 
             assert self.url is not None
-            server = sse_client(self.url, headers=self.headers, timeout=self.timeout_seconds or 30.0)
+            server = sse_client(self.url, headers=self.headers, timeout=self.connect_timeout_seconds)
         else:
             server = _streamable_http(str(self.url), self.headers)
         return Client(
@@ -257,13 +262,13 @@ class MCPTools:
             raise ToolError(f"{label}: {exc}") from None
         _validate(conn, tool, arguments, label)
 
-        async def progress(value: float, total: Optional[float], message: Optional[str]) -> None:
-            call.events.put_nowait(MCPProgressEvent(server=self.name, tool=tool, progress=value, total=total,
+        async def on_progress(progress: float, total: Optional[float], message: Optional[str]) -> None:
+            call.events.put_nowait(MCPProgressEvent(server=self.name, tool=tool, progress=progress, total=total,
                                                     message=message))
 
         async def send(client: Client) -> Any:
             return await client.session.call_tool(
-                tool, arguments, read_timeout_seconds=self.timeout_seconds, progress_callback=progress,
+                tool, arguments, read_timeout_seconds=self.timeout_seconds, progress_callback=on_progress,
                 input_responses=input_responses, request_state=request_state, allow_input_required=True,
             )
 
