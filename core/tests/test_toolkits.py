@@ -113,3 +113,25 @@ async def test_a_tool_pauses_the_run_to_ask_and_reads_the_answer_when_called_aga
     assert done.status == "completed" and done.tools[0].result == "booked Oslo at 19:30"
     assert done.tools[0].tool_args == {"city": "Oslo"}  # the answers are not the tool's arguments
     assert asked == [{}, {"time": "19:30", "note": None}]
+
+
+async def test_media_a_tool_returns_reach_the_model_after_the_tool_results():
+    from runwire.media import Image
+    from runwire.models.chat_format import to_openai_messages
+    from runwire.run.output import RunOutput
+    from runwire.tools import ToolResult
+
+    def snapshot() -> ToolResult:
+        return ToolResult("a 1x1 PNG", images=[Image(content=b"\x89PNG-bytes", mime_type="image/png")])
+
+    model = ScriptedModel([[ToolCall("snapshot", {}, id="call_snap")], "I see it."])
+    out = await Agent(model=model, tools=[snapshot]).arun("look")
+    assert out.tools[0].result == "a 1x1 PNG"
+    *_, tool_message, media = model.requests[1].messages
+    assert tool_message.role == "tool" and tool_message.content == "a 1x1 PNG"
+    assert media.role == "user" and "snapshot (call_snap)" in media.content
+    assert [i.content for i in media.images] == [b"\x89PNG-bytes"]
+    wire = to_openai_messages([media])[0]["content"]
+    assert wire[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    again = RunOutput.from_dict(out.to_dict())  # stored runs keep the tool's media
+    assert again.tools[0].images[0].content == b"\x89PNG-bytes"

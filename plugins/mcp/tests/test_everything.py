@@ -48,6 +48,12 @@ async def test_text_image_and_structured_results_reach_the_model(everything):
     assert '"temperature"' in structured.result and '"conditions"' in structured.result
     tool_messages = [m for m in model.requests[1].messages if m.role == "tool"]
     assert [m.content for m in tool_messages] == [echo.result, image.result, structured.result]
+    # the image itself reaches the model as media, in a message right after the tool results
+    media = model.requests[1].messages[-1]
+    assert media.role == "user" and image.tool_call_id in media.content
+    (png,) = media.images
+    assert png.mime_type == "image/png" and png.content.startswith(b"\x89PNG")
+    assert image.images == [png]
 
 
 async def test_progress_notifications_stream_as_events_during_the_call(everything):

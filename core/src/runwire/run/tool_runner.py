@@ -19,7 +19,7 @@ from runwire.run.events import (
     ToolCallErrorEvent,
     ToolCallStartedEvent,
 )
-from runwire.run.tool_execution import ToolExecution
+from runwire.run.tool_execution import ToolExecution, ToolResult
 from runwire.tools.function import Function
 
 _DONE = object()
@@ -133,6 +133,8 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
                     yield ctx.stamp(item)
                 else:
                     pieces.append(item)
+        if any(isinstance(p, ToolResult) for p in pieces):  # media for the model
+            pieces = [_take_media(te, p) if isinstance(p, ToolResult) else p for p in pieces]
         result = _result_text(fn, pieces)
     except ToolInputRequired as exc:  # the tool asks a human: the run pauses, continue_run calls it again
         te.status = "paused"
@@ -231,6 +233,29 @@ async def run_tool_calls(ctx: RunContext, executions: list[ToolExecution]) -> As
     for te in executions:
         if te.status in ("completed", "error", "rejected"):
             ctx.messages.append(tool_message(te))
+    media = [te for te in executions if te.status == "completed" and (te.images or te.audio or te.files)]
+    if media and not any(te.status == "paused" for te in executions):  # tool messages must follow their call
+        ctx.messages.append(media_message(media))
+
+
+def _take_media(te: ToolExecution, result: ToolResult) -> str:
+    for name in ("images", "audio", "files"):
+        given = getattr(result, name)
+        if given:
+            setattr(te, name, [*(getattr(te, name) or []), *given])
+    return result.content
+
+
+def media_message(executions: list[ToolExecution]) -> Message:
+    """The media tools returned, as a user message after the tool results."""
+    names = ", ".join(f"{te.tool_name} ({te.tool_call_id})" for te in executions)
+    return Message(
+        role="user",
+        content=f"The media returned by the tool calls {names}:",
+        images=[m for te in executions for m in te.images or []] or None,
+        audio=[m for te in executions for m in te.audio or []] or None,
+        files=[m for te in executions for m in te.files or []] or None,
+    )
 
 
 def tool_message(te: ToolExecution) -> Message:

@@ -12,7 +12,8 @@ from typing import Any, Literal, Optional
 from mcp import Client, StdioServerParameters, types
 from mcp.shared.exceptions import MCPError
 from runwire.exceptions import ToolError, ToolInputRequired
-from runwire.run.tool_execution import ToolExecution
+from runwire.media import Audio, File, Image
+from runwire.run.tool_execution import ToolExecution, ToolResult
 from runwire.tools.function import Function
 
 from runwire_mcp import elicitation
@@ -307,10 +308,15 @@ class MCPTools:
                                                       "optional": optional})
         if not isinstance(result, types.CallToolResult):
             raise ToolError(f"{label} returned a result of an unknown kind ({type(result).__name__})")
-        text, _media = to_text_and_media(result)
+        text, media = to_text_and_media(result)
         if result.is_error:
             raise ToolError(f"{label} failed: {text or 'no details'}")
-        yield text
+        if not media:
+            yield text
+            return
+        yield ToolResult(content=text, images=[m for m in media if isinstance(m, Image)] or None,
+                         audio=[m for m in media if isinstance(m, Audio)] or None,
+                         files=[m for m in media if isinstance(m, File)] or None)
 
 
 def _retrieve(task: "asyncio.Future[Any]") -> None:
