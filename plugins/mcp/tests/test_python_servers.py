@@ -54,12 +54,13 @@ def stdio_server(tmp_path):
     return lambda **options: MCPTools(sys.executable, [str(script)], name="py", **options)
 
 
-def pid_model(runs: int) -> ScriptedModel:
+def pid_model() -> ScriptedModel:
+    """Calls `pid` on each new message, then answers."""
     return ScriptedModel(lambda request: [ToolCall("pid", {})] if request.messages[-1].role == "user" else "ok")
 
 
 async def test_one_session_serves_sequential_and_concurrent_runs_and_reopens_after_aclose(stdio_server):
-    agent = Agent(model=pid_model(6), tools=[stdio_server()])
+    agent = Agent(model=pid_model(), tools=[stdio_server()])
     async with agent:
         first = await agent.arun("pid?")
         second = await agent.arun("pid?")
@@ -194,3 +195,13 @@ async def test_sse_transport(http_server):
     async with Agent(model=model, tools=[MCPTools(url=url, transport="sse")]) as agent:
         out = await agent.arun("go")
     assert out.tools[0].result == "counted to 2"
+
+
+def test_sync_runs_share_one_session_on_their_threads_loop(stdio_server):
+    from runwire.run.sync_bridge import get_runner
+
+    agent = Agent(model=pid_model(), tools=[stdio_server()])
+    first = agent.run("pid?")
+    second = agent.run("pid?")
+    get_runner()(agent.aclose())  # sync code closes it on the same loop the runs used
+    assert first.tools[0].result == second.tools[0].result and first.tools[0].result.isdigit()
