@@ -48,6 +48,7 @@ class Connection:
         self._connect_timeout = connect_timeout
         self.client: Optional[Client] = None
         self.tools: list[types.Tool] = []
+        self.validators: dict[str, Any] = {}  # jsonschema validators of the tools' input schemas, by tool name
         self.tools_stale = False
         self.calls: set[Call] = set()
         self.error: Optional[BaseException] = None
@@ -109,6 +110,7 @@ class Connection:
             if not cursor:
                 break
         self.tools = tools
+        self.validators = {}
         self.tools_stale = False
         return tools
 

@@ -351,19 +351,28 @@ def _streamable_http(url: str, headers: Optional[dict[str, str]]) -> Any:
 
 def _validate(conn: Connection, tool: str, arguments: dict[str, Any], label: str) -> None:
     """Check the model's arguments against the server's schema, so a mistake comes back with a clear message."""
-    schema = next((t.input_schema for t in conn.tools if t.name == tool), None)
-    if not schema:
+    validator = conn.validators.get(tool, False)
+    if validator is False:  # built once per tool listing
+        validator = conn.validators[tool] = _validator(next((t.input_schema for t in conn.tools if t.name == tool), None))
+    if validator is None:
         return
+    problems = [f"{'.'.join(str(p) for p in e.absolute_path) or 'arguments'}: {e.message}"
+                for e in validator.iter_errors(arguments)]
+    if problems:
+        raise ToolError(f"invalid arguments for {label}: " + "; ".join(problems[:5]))
+
+
+def _validator(schema: Optional[dict[str, Any]]) -> Any:
+    if not schema:
+        return None
     import jsonschema
 
     try:
-        validator = jsonschema.validators.validator_for(schema)(schema)
-        problems = [f"{'.'.join(str(p) for p in e.absolute_path) or 'arguments'}: {e.message}"
-                    for e in validator.iter_errors(arguments)]
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        return cls(schema)
     except jsonschema.SchemaError:
-        return  # the server's own schema is broken: let the server judge
-    if problems:
-        raise ToolError(f"invalid arguments for {label}: " + "; ".join(problems[:5]))
+        return None  # the server's own schema is broken: let the server judge
 
 
 def _failure(label: str, exc: BaseException, conn: Connection, timeout: Optional[float]) -> str:
