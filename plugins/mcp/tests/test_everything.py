@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from runwire.agent import Agent
 from runwire.testing import ScriptedModel, ToolCall
-from runwire_mcp import MCPProgressEvent, MCPTools
+from runwire_mcp import MCPLogEvent, MCPProgressEvent, MCPTools
 
 
 def server(everything: list[str], **options: object) -> MCPTools:
@@ -100,3 +100,13 @@ async def test_bad_arguments_and_server_errors_are_tool_call_errors_naming_serve
     assert "tool 'get-sum' of MCP server 'everything'" in wrong_type.error and "'two' is not of type 'number'" in wrong_type.error
     assert "missing message" in missing.error
     assert out.status == "completed"  # the model saw the errors and answered
+
+
+async def test_server_log_messages_during_a_call_stream_as_events(everything):
+    model = ScriptedModel([[ToolCall("toggle-simulated-logging", {})], "done"])  # it logs once at once
+    async with Agent(model=model, tools=[server(everything, name="everything", log_level="debug")]) as agent:
+        events = [e async for e in agent.arun("go", stream=True, stream_events=True)]
+    (log,) = [e for e in events if isinstance(e, MCPLogEvent)]
+    assert log.server == "everything" and log.tool == "toggle-simulated-logging" and log.tool_call_id
+    assert log.level in ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+    assert log.data.lower().startswith(log.level)  # "Debug-level message", ...

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -42,8 +43,10 @@ class Call:
 class Connection:
     """A live MCP session: ``client`` once :meth:`start` returned, until :attr:`closed`."""
 
-    def __init__(self, label: str, open_client: Callable[["Connection", Any], Client], connect_timeout: float) -> None:
+    def __init__(self, label: str, open_client: Callable[["Connection", Any], Client], connect_timeout: float,
+                 log_level: Optional[types.LoggingLevel] = None) -> None:
         self.label = label
+        self.log_level = log_level
         self._open_client = open_client
         self._connect_timeout = connect_timeout
         self.client: Optional[Client] = None
@@ -80,6 +83,7 @@ class Connection:
         try:
             async with self._open_client(self, self._stderr) as client:
                 self.client = client
+                await self._ask_for_logs(client)
                 await self.list_tools()
                 ready.set_result(None)
                 await self._stop.wait()
@@ -98,6 +102,17 @@ class Connection:
             self._stderr.close()
             if not ready.done():
                 ready.set_exception(ConnectionLost("the connection closed while opening"))
+
+    async def _ask_for_logs(self, client: Client) -> None:
+        """A 2025-era server sends log messages at the level set by ``logging/setLevel`` (newer ones: per request)."""
+        if self.log_level is None or self.modern or client.server_capabilities.logging is None:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the SDK marks the request deprecated (it is, from 2026-07-28 on)
+            try:
+                await client.set_logging_level(self.log_level)
+            except MCPError as exc:
+                logger.info("MCP server %s refused logging/setLevel: %s", self.label, exc)
 
     async def list_tools(self) -> list[types.Tool]:
         assert self.client is not None

@@ -98,7 +98,7 @@ class MCPTools:
         # one connection (and lock) per event loop: anyio's session cannot cross loops
         self._connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Connection] = weakref.WeakKeyDictionary()
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
-        self._functions: dict[int, list[Function]] = {}
+        self._functions: tuple[Optional[list[types.Tool]], list[Function]] = (None, [])
 
     def __repr__(self) -> str:
         return f"MCPTools({self.name!r})"
@@ -109,18 +109,17 @@ class MCPTools:
         conn = await self._connection()
         if conn.tools_stale:  # the server said its tool list changed
             await conn.request(lambda client: conn.list_tools())
-        key = id(conn.tools)
-        functions = self._functions.get(key)
-        if functions is None:
+        listed, functions = self._functions
+        if listed is not conn.tools:  # built once per tool listing
             functions = [self._function(t) for t in conn.tools if self._wanted(t.name)]
-            self._functions = {key: functions}
+            self._functions = (conn.tools, functions)
         return functions
 
     async def aclose(self) -> None:
         """Close the connections (ending a stdio server's process); the next use reconnects."""
         connections = list(self._connections.values())
         self._connections.clear()
-        self._functions = {}
+        self._functions = (None, [])
         for conn in connections:
             await conn.close()
 
@@ -134,7 +133,7 @@ class MCPTools:
     @property
     def functions(self) -> list[Function]:
         """The tools found by the last :meth:`get_functions` (empty before the first connection)."""
-        return next(iter(self._functions.values()), [])
+        return self._functions[1]
 
     # -- connecting ---------------------------------------------------------------
     async def _connection(self) -> Connection:
@@ -147,7 +146,7 @@ class MCPTools:
             conn = self._connections.get(loop)
             if conn is not None and not conn.closed:
                 return conn
-            conn = Connection(self.name, self._open_client, self.connect_timeout_seconds)
+            conn = Connection(self.name, self._open_client, self.connect_timeout_seconds, self.log_level)
             try:
                 await conn.start()
             except Exception as exc:
