@@ -205,3 +205,66 @@ def test_sync_runs_share_one_session_on_their_threads_loop(stdio_server):
     second = agent.run("pid?")
     get_runner()(agent.aclose())  # sync code closes it on the same loop the runs used
     assert first.tools[0].result == second.tools[0].result and first.tools[0].result.isdigit()
+
+
+TWO_QUESTIONS = """
+from typing import Annotated
+from pydantic import BaseModel
+from mcp.server.mcpserver import Elicit, Resolve
+
+mcp = MCPServer("two-questions")
+CALLS = []
+
+class Name(BaseModel):
+    name: str
+
+class Color(BaseModel):
+    color: str
+
+@mcp.tool()
+async def profile_legacy(ctx: Context) -> str:
+    \"\"\"Asks two questions in the middle of the call (2025-era elicitation/create).\"\"\"
+    CALLS.append(1)
+    name = await ctx.elicit("Your name?", Name)
+    if name.action != "accept":
+        return f"no name ({name.action})"
+    color = await ctx.elicit("Your color?", Color)
+    if color.action != "accept":
+        return f"no color ({color.action})"
+    return f"{name.data.name} likes {color.data.color} (call {len(CALLS)})"
+
+async def ask_name() -> Elicit[Name]:
+    return Elicit("Your name?", Name)
+
+async def ask_color(name: Annotated[Name, Resolve(ask_name)]) -> Elicit[Color]:
+    return Elicit(f"{name.name}, your color?", Color)
+
+@mcp.tool()
+async def profile(name: Annotated[Name, Resolve(ask_name)], color: Annotated[Color, Resolve(ask_color)]) -> str:
+    \"\"\"Asks two questions, one round each (2026-07-28 input_required).\"\"\"
+    return f"{name.name} likes {color.color}"
+
+if __name__ == "__main__":
+    mcp.run("stdio")
+"""
+
+
+@pytest.mark.parametrize("protocol,tool", [("legacy", "profile_legacy"), ("auto", "profile")])
+async def test_two_questions_pause_twice_and_the_call_ends_with_both_answers(tmp_path, protocol, tool):
+    script = write_server(tmp_path, TWO_QUESTIONS)
+    mcp = MCPTools(sys.executable, [str(script)], name="py", protocol=protocol)
+    model = ScriptedModel([[ToolCall(tool, {})], "nice"])
+    async with Agent(model=model, tools=[mcp]) as agent:
+        first = await agent.arun("profile me")
+        (waiting,) = first.tools_requiring_user_input
+        assert waiting.input_request["message"].endswith("asks: Your name?")
+        waiting.user_input_schema[0].value = "Ada"
+        second = await agent.acontinue_run(first)
+        (waiting,) = second.tools_requiring_user_input
+        assert waiting.input_request["message"].lower().endswith("your color?") and waiting.user_input_schema[0].name == "color"
+        waiting.user_input_schema[0].value = "teal"
+        done = await agent.acontinue_run(second)
+    assert done.status == "completed" and done.content == "nice"
+    assert done.tools[0].result.startswith("Ada likes teal")
+    if protocol == "legacy":  # the server's tool ran once per answer round; the last one got both answers
+        assert done.tools[0].result == "Ada likes teal (call 3)"

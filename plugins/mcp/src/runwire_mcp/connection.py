@@ -35,8 +35,8 @@ class Call:
     tool: str
     run_id: str = ""
     events: "asyncio.Queue[Any]" = field(default_factory=asyncio.Queue)
-    answers: Optional[dict[str, Any]] = None  # the human's answers to ``question`` (a retry after a pause)
-    question: Optional[dict[str, Any]] = None  # the recorded question this retry answers, or a new one asked
+    # a retry after pauses: the questions the human answered, [{"question": ..., "values": {...}}, ...]
+    answered: list[dict[str, Any]] = field(default_factory=list)
     asked: Any = None  # a question the server asked during this call that nobody has answered yet
 
 

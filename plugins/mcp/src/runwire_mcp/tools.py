@@ -44,6 +44,8 @@ class MCPTools:
     - ``env`` is added to the small allow-listed environment the SDK gives a
       stdio server (your own environment is not passed on); ``headers`` go with
       every HTTP request.
+    - ``protocol``: the SDK's negotiation ``mode``: ``"auto"`` (probe, fall back to the
+      2025-era handshake), ``"legacy"`` (the handshake only) or a protocol version.
     - Progress notifications and log messages during a call are streamed as
       :class:`MCPProgressEvent` / :class:`MCPLogEvent`; a question the server asks
       (elicitation) pauses the run: see ``runwire_mcp.elicitation``.
@@ -66,6 +68,7 @@ class MCPTools:
         prefix: str = "",
         name: Optional[str] = None,
         log_level: Optional[types.LoggingLevel] = "info",
+        protocol: str = "auto",
     ) -> None:
         if (command is None) == (url is None):
             raise ValueError("MCPTools needs either command= (a server started over stdio) or url= (an HTTP server)")
@@ -94,6 +97,7 @@ class MCPTools:
         self.exclude_tools = set(exclude_tools or ())
         self.prefix = prefix
         self.log_level = log_level
+        self.protocol = protocol
         self.name = name or (" ".join([command, *self.args]) if command is not None else str(url))
         # one connection (and lock) per event loop: anyio's session cannot cross loops
         self._connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Connection] = weakref.WeakKeyDictionary()
@@ -186,6 +190,7 @@ class MCPTools:
             elicitation_callback=self._on_elicitation(conn),
             client_info=types.Implementation(name="runwire-mcp", version="0.1.0"),
             cache=None,
+            mode=self.protocol,  # type: ignore[arg-type]
         )
 
     # -- callbacks from the session (they run in the connection's task) -----------
@@ -220,9 +225,9 @@ class MCPTools:
                                self.name, len(calls))
                 return types.ElicitResult(action="decline")
             call = calls[0]
-            if call.answers is not None and elicitation.same_question(params, call.question):
-                values, call.answers = call.answers, None
-                return elicitation.answer(params, values)
+            for earlier in call.answered:  # asked before and answered by the human: the same answer again
+                if elicitation.same_question(params, earlier["question"]):
+                    return elicitation.answer(params, earlier["values"])
             call.asked = params  # the call ends with a pause; the human's answer comes with the retry
             return types.ElicitResult(action="cancel")
 
@@ -304,7 +309,7 @@ class MCPTools:
             fields, optional = elicitation.question_fields(call.asked)
             message = f"{label} asks: {call.asked.message}"
             raise ToolInputRequired(message, fields, {"mcp": "elicitation", "question": elicitation.record(call.asked),
-                                                      "optional": optional})
+                                                      "optional": optional, "answered": call.answered})
         if not isinstance(result, types.CallToolResult):
             raise ToolError(f"{label} returned a result of an unknown kind ({type(result).__name__})")
         text, media = to_text_and_media(result)
@@ -394,8 +399,7 @@ def _prepare_retry(call: Call, request: dict[str, Any], te: ToolExecution) -> tu
     values = {f.name: f.value for f in te.user_input_schema or ()}
     te.input_request = None  # answered once: a new question pauses anew
     if request["mcp"] == "elicitation":  # a 2025-era server asks again during the retry: answer it then
-        call.question = request["question"]
-        call.answers = values
+        call.answered = [*request.get("answered", ()), {"question": request["question"], "values": values}]
         return None, None
     responses: dict[str, Any] = {}
     for key, recorded in request["questions"].items():
