@@ -268,3 +268,10 @@ async def test_two_questions_pause_twice_and_the_call_ends_with_both_answers(tmp
     assert done.tools[0].result.startswith("Ada likes teal")
     if protocol == "legacy":  # the server's tool ran once per answer round; the last one got both answers
         assert done.tools[0].result == "Ada likes teal (call 3)"
+
+
+async def test_a_server_that_never_answers_fails_the_run_after_the_connect_timeout():
+    silent = MCPTools(sys.executable, ["-c", "import time; time.sleep(60)"], name="silent", connect_timeout_seconds=1)
+    async with Agent(model=ScriptedModel(["unused"]), tools=[silent]) as agent:
+        with pytest.raises(RunFailedError, match="could not connect to MCP server 'silent': TimeoutError: no answer within 1 s"):
+            await agent.arun("go")

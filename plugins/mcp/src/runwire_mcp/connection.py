@@ -73,9 +73,11 @@ class Connection:
         try:
             await asyncio.wait_for(asyncio.shield(ready), self._connect_timeout)
         except TimeoutError:
+            ready.cancel()  # nobody waits for it any more
             await self.close()
             raise TimeoutError(f"no answer within {self._connect_timeout:g} s") from None
         except BaseException:
+            ready.cancel()
             await self.close()
             raise
 
@@ -88,9 +90,13 @@ class Connection:
                 ready.set_result(None)
                 await self._stop.wait()
         except BaseException as exc:  # the transport failed: every call in flight fails with it
-            self.error = exc
+            if not isinstance(exc, asyncio.CancelledError):  # closing is no failure
+                self.error = exc
             if not ready.done():
-                ready.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    ready.cancel()
+                else:
+                    ready.set_exception(exc)
             elif not self._stop.is_set() and not isinstance(exc, asyncio.CancelledError):
                 logger.warning("MCP server %s: connection lost: %s", self.label, describe(exc))
             if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
@@ -155,9 +161,10 @@ class Connection:
                 request.cancel()  # the SDK tells the server the request is cancelled
                 await asyncio.gather(request, return_exceptions=True)
 
-    def failure(self) -> str:
-        """Why the connection is gone, with the last lines the server wrote to stderr."""
-        reason = describe(self.error) if self.error is not None else "the connection is closed"
+    def failure(self, cause: Optional[BaseException] = None) -> str:
+        """Why the connection is gone (or ``cause``), with the last lines the server wrote to stderr."""
+        error = self.error or cause
+        reason = describe(error) if error is not None else "the connection is closed"
         tail = self.stderr_tail()
         return f"{reason}; the server's stderr ends with: {tail}" if tail else reason
 
@@ -182,11 +189,16 @@ class Connection:
             return
         self._stop.set()
         if task is not None and not task.done():
+            if self.client is None:  # still connecting: nothing to close politely
+                task.cancel()
             try:
                 await asyncio.wait_for(asyncio.shield(task), 10)
             except TimeoutError:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+            except asyncio.CancelledError:
+                if not task.done():  # we are the one being cancelled
+                    raise
         self.closed = True
         if (task is None or task.done()) and not self._stderr.closed:
             self._stderr.close()

@@ -155,7 +155,7 @@ class MCPTools:
                 await conn.start()
             except Exception as exc:
                 raise ToolError(
-                    f"could not connect to MCP server {self.name!r}: {conn.failure() if conn.error else describe(exc)}. "
+                    f"could not connect to MCP server {self.name!r}: {conn.failure(exc)}. "
                     + self._connect_hint()
                 ) from exc
             self._connections[loop] = conn
