@@ -205,7 +205,6 @@ class Agent:
         """The agent's tools by name (names are looked up in the plugin registry once)."""
         if self._functions is None:
             from runwire.tools.function import as_function
-
             from runwire.tools.toolkit import is_toolkit
 
             functions: dict[str, Function] = {}
