@@ -83,6 +83,26 @@ async def test_a_server_dying_mid_call_is_a_tool_error_and_the_next_run_reconnec
     assert after.tools[0].status == "completed" and after.tools[0].result.isdigit()
 
 
+async def test_a_server_that_cannot_restart_gives_tool_errors_until_it_can(tmp_path):
+    flag = tmp_path / "down"
+    script = write_server(tmp_path, f"if os.path.exists({str(flag)!r}): sys.exit('down for maintenance')\n"
+                          + STDIO_TOOLS)
+    model = ScriptedModel(lambda request: [ToolCall("pid", {})] if request.messages[-1].role == "user" else "ok")
+    async with Agent(model=model, tools=[MCPTools(sys.executable, [str(script)], name="py")]) as agent:
+        up = await agent.arun("pid?")
+        flag.touch()
+        await agent.aclose()  # the server ends; it cannot start again while the flag is there
+        down = await agent.arun("pid?")
+    assert up.tools[0].status == "completed"
+    assert down.status == "completed" and down.tools[0].status == "error"
+    assert "tool 'pid' of MCP server 'py': could not connect" in down.tools[0].error
+    assert "down for maintenance" in down.tools[0].error
+    flag.unlink()
+    async with agent:
+        back = await agent.arun("pid?")
+    assert back.tools[0].status == "completed" and back.tools[0].result != up.tools[0].result
+
+
 async def test_a_tool_that_raises_is_a_tool_error_with_the_servers_message(stdio_server):
     model = ScriptedModel([[ToolCall("fail", {"reason": "disk full"})], "sorry"])
     async with Agent(model=model, tools=[stdio_server()]) as agent:

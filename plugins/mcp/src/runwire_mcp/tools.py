@@ -109,8 +109,19 @@ class MCPTools:
 
     # -- the toolkit protocol ---------------------------------------------------
     async def get_functions(self) -> list[Function]:
-        """The server's tools (connecting first if needed); reused while the connection lives."""
-        conn = await self._connection()
+        """The server's tools (connecting first if needed); reused while the connection lives.
+
+        When the server cannot be reached but its tools were listed before, the run
+        gets those tools, and each call fails with a tool error the model sees (and
+        tries to connect again); a server never reached fails the run.
+        """
+        try:
+            conn = await self._connection()
+        except ToolError as exc:
+            if not self._functions[1]:
+                raise
+            logger.warning("%s; the run gets the tools listed before, and each call tries again", exc)
+            return self._functions[1]
         if conn.tools_stale:  # the server said its tool list changed
             await conn.request(lambda client: conn.list_tools())
         listed, functions = self._functions
@@ -122,8 +133,7 @@ class MCPTools:
     async def aclose(self) -> None:
         """Close the connections (ending a stdio server's process); the next use reconnects."""
         connections = list(self._connections.values())
-        self._connections.clear()
-        self._functions = (None, [])
+        self._connections.clear()  # the tools listed stay known: see get_functions
         for conn in connections:
             await conn.close()
 
@@ -136,7 +146,7 @@ class MCPTools:
 
     @property
     def functions(self) -> list[Function]:
-        """The tools found by the last :meth:`get_functions` (empty before the first connection)."""
+        """The tools of the last listing (empty before the first connection)."""
         return self._functions[1]
 
     # -- connecting ---------------------------------------------------------------
