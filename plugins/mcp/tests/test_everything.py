@@ -110,3 +110,13 @@ async def test_server_log_messages_during_a_call_stream_as_events(everything):
     assert log.server == "everything" and log.tool == "toggle-simulated-logging" and log.tool_call_id
     assert log.level in ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
     assert log.data.lower().startswith(log.level)  # "Debug-level message", ...
+
+
+async def test_the_server_gets_env_but_not_our_environment(everything, monkeypatch):
+    monkeypatch.setenv("RUNWIRE_TEST_SECRET", "do-not-leak")
+    model = ScriptedModel([[ToolCall("get-env", {})], "done"])
+    async with Agent(model=model, tools=[server(everything, env={"GREETING": "hej"})]) as agent:
+        out = await agent.arun("go")
+    env = out.tools[0].result
+    assert '"GREETING": "hej"' in env and '"PATH"' in env
+    assert "RUNWIRE_TEST_SECRET" not in env and "do-not-leak" not in env
