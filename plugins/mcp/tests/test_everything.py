@@ -70,7 +70,8 @@ async def test_progress_notifications_stream_as_events_during_the_call(everythin
 
 
 async def test_elicitation_pauses_the_run_and_the_human_answers_through_continue_run(everything):
-    model = ScriptedModel([[ToolCall("trigger-elicitation-request", {})], "thanks"])
+    model = ScriptedModel([[ToolCall("trigger-elicitation-request", {})], "wrong",
+                           [ToolCall("trigger-elicitation-request", {})], "thanks"])
     async with Agent(model=model, tools=[server(everything)]) as agent:
         paused = await agent.arun("sign me up")
         assert paused.is_paused
@@ -83,7 +84,12 @@ async def test_elicitation_pauses_the_run_and_the_human_answers_through_continue
             await agent.acontinue_run(paused)
         fields["name"].value = "Ada Lovelace"
         fields["check"].value = "yes"
-        fields["email"].value = "ada@example.com"
+        fields["email"].value = "not an email"
+        wrong = await agent.acontinue_run(paused)  # checked against the server's schema before it is sent
+        assert wrong.tools[0].status == "error" and "email: 'not an email' is not a 'email'" in wrong.tools[0].error
+        paused = await agent.arun("sign me up")
+        for field in paused.tools_requiring_user_input[0].user_input_schema:
+            field.value = {"name": "Ada Lovelace", "check": "yes", "email": "ada@example.com"}.get(field.name, field.value)
         done = await agent.acontinue_run(paused)
     assert done.status == "completed" and done.content == "thanks"
     result = done.tools[0].result

@@ -409,6 +409,7 @@ def _prepare_retry(call: Call, request: dict[str, Any], te: ToolExecution) -> tu
     values = {f.name: f.value for f in te.user_input_schema or ()}
     te.input_request = None  # answered once: a new question pauses anew
     if request["mcp"] == "elicitation":  # a 2025-era server asks again during the retry: answer it then
+        elicitation.answer(elicitation.rebuild(request["question"]), values)  # a wrong answer fails here, clearly
         call.answered = [*request.get("answered", ()), {"question": request["question"], "values": values}]
         return None, None
     responses: dict[str, Any] = {}
