@@ -126,3 +126,16 @@ async def test_the_server_gets_env_but_not_our_environment(everything, monkeypat
     env = out.tools[0].result
     assert '"GREETING": "hej"' in env and '"PATH"' in env
     assert "RUNWIRE_TEST_SECRET" not in env and "do-not-leak" not in env
+
+
+async def test_embedded_resources_and_resource_links_reach_the_model_as_text(everything):
+    model = ScriptedModel([[ToolCall("get-resource-reference", {"resourceType": "Text", "resourceId": 2}),
+                            ToolCall("get-resource-reference", {"resourceType": "Blob", "resourceId": 3}),
+                            ToolCall("get-resource-links", {"count": 2})], "done"])
+    async with Agent(model=model, tools=[server(everything)]) as agent:
+        out = await agent.arun("go")
+    text, blob, links = (t.result for t in out.tools)
+    assert "[resource demo://resource/dynamic/text/2]\nResource 2: This is a plaintext resource" in text
+    assert "[resource demo://resource/dynamic/blob/3]\nResource 3: This is a base64 blob" in blob  # text/plain, decoded
+    assert "[resource link demo://resource/dynamic/blob/1: Blob Resource 1" in links
+    assert "[resource link demo://resource/dynamic/text/2: Text Resource 2" in links

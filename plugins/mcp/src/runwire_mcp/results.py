@@ -21,6 +21,16 @@ def _decode(data: str, what: str) -> bytes:
         raise ValueError(f"the server sent {what} whose data is not valid base64") from None
 
 
+def _as_text(data: bytes, mime_type: str | None) -> str | None:
+    """A blob of a textual type, decoded; None for anything else."""
+    if not mime_type or not (mime_type.startswith("text/") or mime_type.endswith(("json", "xml", "yaml"))):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def to_text_and_media(result: types.CallToolResult) -> tuple[str, list[Media]]:
     """The text the model reads, and the media (images, audio, binary resources) the result carried.
 
@@ -45,9 +55,14 @@ def to_text_and_media(result: types.CallToolResult) -> tuple[str, list[Media]]:
             if isinstance(resource, types.TextResourceContents):
                 parts.append(f"[resource {resource.uri}]\n{resource.text}")
             else:
+                data = _decode(resource.blob, "a resource")
+                text = _as_text(data, resource.mime_type)
+                if text is not None:
+                    parts.append(f"[resource {resource.uri}]\n{text}")
+                    continue
                 name = str(resource.uri).rsplit("/", 1)[-1] or "resource"
-                media.append(File(content=_decode(resource.blob, "a resource"), mime_type=resource.mime_type, name=name))
-                parts.append(f"[resource {resource.uri}: {resource.mime_type or 'binary'}, {_size(resource.blob)} bytes]")
+                media.append(File(content=data, mime_type=resource.mime_type, name=name))
+                parts.append(f"[resource {resource.uri}: {resource.mime_type or 'binary'}, {len(data)} bytes]")
         elif isinstance(block, types.ResourceLink):
             about = f" ({block.description})" if block.description else ""
             parts.append(f"[resource link {block.uri}: {block.name}{about}]")

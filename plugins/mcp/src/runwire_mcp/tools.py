@@ -307,7 +307,7 @@ class MCPTools:
             while (item := await call.events.get()) is not _DONE:
                 yield item
             result = task.result()
-        except (MCPError, ConnectionLost, TimeoutError) as exc:
+        except Exception as exc:  # protocol errors, a lost connection, a timeout, a malformed answer
             raise ToolError(_failure(label, exc, conn, self.timeout_seconds)) from None
         finally:
             if not task.done():  # the run was cancelled: so is the request (the SDK tells the server)
@@ -322,7 +322,10 @@ class MCPTools:
                                                       "optional": optional, "answered": call.answered})
         if not isinstance(result, types.CallToolResult):
             raise ToolError(f"{label} returned a result of an unknown kind ({type(result).__name__})")
-        text, media = to_text_and_media(result)
+        try:
+            text, media = to_text_and_media(result)
+        except ValueError as exc:
+            raise ToolError(f"{label} returned a result that cannot be read: {exc}") from None
         if result.is_error:
             raise ToolError(f"{label} failed: {text or 'no details'}")
         if not media:
