@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import QUICK, Result  # noqa: E402
 
-SECTIONS = ("core", "http", "llamacpp", "storage", "cancel", "plugins")
+SECTIONS = ("core", "http", "llamacpp", "storage", "cancel", "plugins", "mcp")
 
 
 async def collect(only: set[str]) -> list[Result]:
@@ -64,6 +64,10 @@ async def collect(only: set[str]) -> list[Result]:
         from bench_plugins import bench_plugins
 
         results += await bench_plugins()
+    if step("mcp"):
+        from bench_mcp import bench_mcp
+
+        results += await bench_mcp()
     return results
 
 

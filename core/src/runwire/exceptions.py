@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from runwire.run.output import RunOutput
@@ -46,6 +46,22 @@ class ModelNotFoundError(RunwireError, LookupError):
 
 class ToolError(RunwireError):
     """A tool call could not be made."""
+
+
+class ToolInputRequired(ToolError):
+    """Raised by a tool that needs a human's answer first: the run pauses with the tool in
+    ``tools_requiring_user_input``; on ``continue_run`` the tool is called again with the same
+    arguments and reads the answers from its ``tool_execution`` parameter (``user_input_schema``).
+
+    ``fields`` are :class:`~runwire.run.tool_execution.UserInputField` s; ``request`` is
+    JSON data the tool keeps for its second call (stored with the paused run); its
+    ``"optional"`` entry lists fields the human may leave empty.
+    """
+
+    def __init__(self, message: str, fields: list[Any], request: Optional[dict[str, Any]] = None) -> None:
+        super().__init__(message)
+        self.fields = fields
+        self.request = {"message": message, **(request or {})}
 
 
 class ToolArgumentsError(ToolError, ValueError):

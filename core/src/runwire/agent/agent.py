@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from runwire.sinks.base import EventSink
     from runwire.storage.base import Session, Storage, UserMemory
     from runwire.tools.function import Function
+    from runwire.tools.toolkit import Toolkit
 
 DEFAULT_EVENTS_TO_SKIP = frozenset({RunEvent.run_content.value})
 
@@ -140,6 +141,7 @@ class Agent:
         self._own_sinks: Optional[list["EventSink"]] = None
         self._model: Optional["Model"] = None
         self._functions: Optional[dict[str, "Function"]] = None
+        self._toolkits: list["Toolkit"] = []
         self._storage: Optional["Storage"] = None
         self._memory_updater: Any = None
 
@@ -203,9 +205,14 @@ class Agent:
         """The agent's tools by name (names are looked up in the plugin registry once)."""
         if self._functions is None:
             from runwire.tools.function import as_function
+            from runwire.tools.toolkit import is_toolkit
 
             functions: dict[str, Function] = {}
+            toolkits = []
             for item in self.tools:
+                if is_toolkit(item):  # its tools are found when a run starts (see get_toolkits)
+                    toolkits.append(item)
+                    continue
                 if isinstance(item, str):
                     from runwire.plugins import get_registry
 
@@ -219,8 +226,34 @@ class Agent:
                 if fn.name in functions:
                     raise ValueError(f"two tools are named {fn.name!r}; give one of them another name with @tool(name=...)")
                 functions[fn.name] = fn
+            self._toolkits = toolkits
             self._functions = functions
         return self._functions
+
+    def get_toolkits(self) -> list["Toolkit"]:
+        """The toolkits among the agent's tools (objects with ``async get_functions()``, e.g. ``MCPTools``)."""
+        if self._functions is None:
+            self.get_functions()
+        return self._toolkits
+
+    async def aclose(self) -> None:
+        """Release what the agent's toolkits hold (MCP connections, subprocesses); the agent stays usable."""
+        if self._functions is None:
+            return
+        errors = []
+        for toolkit in self._toolkits:
+            try:
+                await toolkit.aclose()
+            except Exception as exc:  # close the others anyway
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    async def __aenter__(self) -> "Agent":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
 
     # -- building a run -----------------------------------------------------
     def _context(

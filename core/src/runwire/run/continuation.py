@@ -58,7 +58,8 @@ def check_continuable(run: Optional[RunOutput], run_id: Optional[str]) -> RunOut
         if te.requires_confirmation and te.confirmed is None:
             problems.append(f"{te.tool_name} ({te.tool_call_id}) needs confirmation: set tool.confirmed = True or False")
         if te.requires_user_input:
-            missing = [f.name for f in te.user_input_schema or [] if f.value is None]
+            optional = (te.input_request or {}).get("optional") or ()  # fields a tool that asked may leave empty
+            missing = [f.name for f in te.user_input_schema or [] if f.value is None and f.name not in optional]
             if missing:
                 problems.append(f"{te.tool_name} ({te.tool_call_id}) needs user input for {', '.join(missing)}: "
                                 "set each field's .value in tool.user_input_schema")
@@ -80,7 +81,7 @@ def resolve_paused(ctx: "RunContext", pending: list[ToolExecution]) -> Iterator[
             te.answered = True
             yield ctx.stamp(ToolCallCompletedEvent(tool=copy.copy(te), content=te.result))
             continue
-        if te.requires_user_input:
+        if te.requires_user_input and te.input_request is None:  # a tool that asked reads the answers itself
             te.tool_args = {**(te.tool_args or {}), **{f.name: f.value for f in te.user_input_schema or []}}
         te.answered = True
         te.status = "pending"

@@ -42,6 +42,7 @@ from runwire.run.reasoning import run_reasoning
 from runwire.run.structured import OutputValidationError, parse_structured
 from runwire.run.tool_execution import ToolExecution
 from runwire.run.tool_runner import new_execution, run_tool_calls
+from runwire.tools.toolkit import add_toolkit_functions
 
 
 try:  # the C implementation: asyncio.current_task is Python code in 3.11
@@ -95,8 +96,11 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
     register_run(ctx)
     try:
         answered = False
+        toolkits = ctx.agent.get_toolkits()  # tools found when a run starts (an MCP server's, say)
         if continued:
             yield ctx.stamp(RunContinuedEvent())
+            if toolkits:
+                await add_toolkit_functions(ctx, toolkits)
             pending = [te for te in out.tools if te.status == "paused"]
             if pending:  # a human answered
                 for event in resolve_paused(ctx, pending):
@@ -110,6 +114,8 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
                     return
         else:
             yield ctx.stamp(RunStartedEvent(model=ctx.model.id, model_provider=ctx.model.provider))
+            if toolkits:
+                await add_toolkit_functions(ctx, toolkits)
             if ctx.agent.reasoning:
                 async for event in run_reasoning(ctx):
                     yield event

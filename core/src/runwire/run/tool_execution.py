@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from runwire._codec import dataclass_from_dict, dataclass_to_dict
+from runwire.media import Audio, File, Image
 
 
 @dataclass
@@ -42,6 +43,12 @@ class ToolExecution:
     user_input_schema: Optional[list[UserInputField]] = None
     external_execution_required: bool = False
     answered: bool = False
+    # set when the tool itself paused the run (ToolInputRequired): its question and what it keeps for the retry
+    input_request: Optional[dict[str, Any]] = None
+    # media the tool returned (a ToolResult): shown to the model in a message after the tool results
+    images: Optional[list[Image]] = None
+    audio: Optional[list[Audio]] = None
+    files: Optional[list[File]] = None
 
     @property
     def is_paused(self) -> bool:
@@ -53,6 +60,20 @@ class ToolExecution:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ToolExecution":
         return dataclass_from_dict(cls, data)
+
+
+@dataclass
+class ToolResult:
+    """What a tool returns when it has media for the model: text, and images, audio or files.
+
+    The text is the tool's result; the media go to the model in a user message
+    right after the turn's tool results (most models take media only there).
+    """
+
+    content: str = ""
+    images: Optional[list[Image]] = None
+    audio: Optional[list[Audio]] = None
+    files: Optional[list[File]] = None
 
 
 @dataclass

@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any, AsyncIterator, Optional
 
-from runwire.exceptions import ToolError
+from runwire.exceptions import ToolError, ToolInputRequired
 from runwire.models.message import Message, ToolCall
 from runwire.run.context import RunContext
 from runwire.run.events import (
@@ -19,7 +19,7 @@ from runwire.run.events import (
     ToolCallErrorEvent,
     ToolCallStartedEvent,
 )
-from runwire.run.tool_execution import ToolExecution
+from runwire.run.tool_execution import ToolExecution, ToolResult
 from runwire.tools.function import Function
 
 _DONE = object()
@@ -123,7 +123,8 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
             raise ToolError(te.error or f"the arguments for tool {te.tool_name!r} could not be read")
         kwargs = fn.validate(te.tool_args)
         for name in fn.injected:
-            kwargs[name] = {"agent": ctx.agent, "run_context": ctx, "session_state": ctx.session_state}[name]
+            kwargs[name] = {"agent": ctx.agent, "run_context": ctx, "session_state": ctx.session_state,
+                            "tool_execution": te}[name]
         scope = asyncio.timeout(fn.timeout_seconds)  # None: no limit
         async with scope:
             async for item in _call(fn, kwargs):
@@ -132,7 +133,16 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
                     yield ctx.stamp(item)
                 else:
                     pieces.append(item)
+        if any(isinstance(p, ToolResult) for p in pieces):  # media for the model
+            pieces = [_take_media(te, p) if isinstance(p, ToolResult) else p for p in pieces]
         result = _result_text(fn, pieces)
+    except ToolInputRequired as exc:  # the tool asks a human: the run pauses, continue_run calls it again
+        te.status = "paused"
+        te.requires_user_input = True
+        te.user_input_schema = list(exc.fields)
+        te.input_request = exc.request
+        te.answered = False
+        return
     except TimeoutError as exc:
         if scope is not None and scope.expired():
             yield _fail(ctx, te, t0, f"tool {te.tool_name!r} timed out after {fn.timeout_seconds} s")  # type: ignore[union-attr]
@@ -223,6 +233,29 @@ async def run_tool_calls(ctx: RunContext, executions: list[ToolExecution]) -> As
     for te in executions:
         if te.status in ("completed", "error", "rejected"):
             ctx.messages.append(tool_message(te))
+    media = [te for te in executions if te.status == "completed" and (te.images or te.audio or te.files)]
+    if media and not any(te.status == "paused" for te in executions):  # tool messages must follow their call
+        ctx.messages.append(media_message(media))
+
+
+def _take_media(te: ToolExecution, result: ToolResult) -> str:
+    for name in ("images", "audio", "files"):
+        given = getattr(result, name)
+        if given:
+            setattr(te, name, [*(getattr(te, name) or []), *given])
+    return result.content
+
+
+def media_message(executions: list[ToolExecution]) -> Message:
+    """The media tools returned, as a user message after the tool results."""
+    names = ", ".join(f"{te.tool_name} ({te.tool_call_id})" for te in executions)
+    return Message(
+        role="user",
+        content=f"The media returned by the tool calls {names}:",
+        images=[m for te in executions for m in te.images or []] or None,
+        audio=[m for te in executions for m in te.audio or []] or None,
+        files=[m for te in executions for m in te.files or []] or None,
+    )
 
 
 def tool_message(te: ToolExecution) -> Message:

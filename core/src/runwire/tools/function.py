@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional, Sequence
 from runwire.run.tool_execution import UserInputField
 
 # Parameters filled in by runwire, never by the model.
-INJECTED_PARAMS = frozenset({"agent", "run_context", "session_state"})
+INJECTED_PARAMS = frozenset({"agent", "run_context", "session_state", "tool_execution"})
 
 
 class Function:
@@ -16,6 +16,9 @@ class Function:
 
     Generators may yield :class:`~runwire.run.agent.CustomEvent` instances, which
     are streamed as events; anything else they yield becomes part of the result.
+    The argument schema comes from the type hints, or is given as a JSON schema
+    with ``parameters=`` (then ``fn`` takes the arguments as keywords, and checks
+    them beyond the ``required`` ones itself).
     """
 
     def __init__(
@@ -30,6 +33,7 @@ class Function:
         external_execution: bool = False,
         timeout_seconds: Optional[float] = None,
         stop_after_tool_call: bool = False,
+        parameters: Optional[dict[str, Any]] = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"a tool must be callable, got {type(fn).__name__}: {fn!r}")
@@ -45,7 +49,8 @@ class Function:
         self.timeout_seconds = timeout_seconds
         self.stop_after_tool_call = stop_after_tool_call
         self.kind = _kind(fn)
-        self._schema: Any = None  # built lazily: pydantic costs nothing until a run
+        # built lazily: pydantic costs nothing until a run; a given JSON schema (parameters=) is used as is
+        self._schema: Any = None if parameters is None else GivenSchema(self.name, description, parameters)
         self._spec: Optional[dict[str, Any]] = None
         params = inspect.signature(fn).parameters
         self.injected = tuple(p for p in params if p in INJECTED_PARAMS)
@@ -103,6 +108,29 @@ class Function:
             )
             for name in self.user_input_fields
         ]
+
+
+class GivenSchema:
+    """A tool schema given as JSON schema (an MCP server's, say): arguments are checked for
+    being an object with the required properties; the tool checks the rest."""
+
+    def __init__(self, tool_name: str, description: Optional[str], parameters: dict[str, Any]) -> None:
+        if not isinstance(parameters, dict) or parameters.get("type", "object") != "object":
+            raise ValueError(f"tool {tool_name!r}: parameters must be a JSON schema of type 'object', got {parameters!r}")
+        self.tool_name = tool_name
+        self.description = description or f"Call {tool_name}."
+        self.parameters = parameters
+
+    def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        missing = [name for name in self.parameters.get("required", ()) if name not in arguments]
+        if missing:
+            from runwire.exceptions import ToolArgumentsError
+
+            raise ToolArgumentsError(
+                f"invalid arguments for tool {self.tool_name!r}: missing {', '.join(missing)}. "
+                f"Expected arguments matching: {self.parameters.get('properties', {})}"
+            )
+        return dict(arguments)
 
 
 def _kind(fn: Callable[..., Any]) -> str:
