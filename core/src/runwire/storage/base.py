@@ -102,11 +102,15 @@ class Storage(ABC):
     # -- run integrity: backends should make these atomic; the defaults below are not ---------------
     async def save_run_state(self, run: RunOutput, events: Sequence[dict[str, Any]] = (), start_seq: int = 0, *,
                              owner: Optional[str] = None, lease_until: Optional[float] = None,
-                             data: Optional[dict[str, Any]] = None, durable: bool = True) -> None:
+                             data: Optional[dict[str, Any]] = None, durable: bool = True,
+                             session: Optional[Session] = None) -> None:
         """Append ``events`` at ``start_seq`` and write the run's row (one transaction where the backend can).
         ``owner`` names the process running it and ``lease_until`` when it counts as dead if not renewed;
         ``data`` is a snapshot of the row to write instead of the run's current state; ``durable=False``
-        lets the database acknowledge before its disk does (still safe when this process dies)."""
+        lets the database acknowledge before its disk does (still safe when this process dies); ``session``
+        is created first if it does not exist."""
+        if session is not None:
+            await self.ensure_session(session)
         if events:
             await self.append_events(run.run_id, run.session_id, start_seq, list(events))
         await self.save_run(run)

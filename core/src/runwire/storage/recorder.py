@@ -71,6 +71,7 @@ class EventWriter:
         self.run_id, self.session_id = ctx.run_id, ctx.session_id
         self.pending: list[dict[str, Any]] = []
         self.snapshot: Optional[dict[str, Any]] = None
+        self.session: Optional[Session] = None  # a new session to create with the next write
         self.chunks: list[RunOutputEvent] = []
         self.handed = 0  # records handed over (chunks count once coalesced)
         self.written = 0
@@ -160,8 +161,9 @@ class EventWriter:
         try:
             if snapshot is not None:
                 self._lease_due = False
+                session, self.session = self.session, None
                 await storage.save_run_state(out, batch, self.seq, owner=self.owner, lease_until=lease_deadline(),
-                                             data=snapshot, durable=False)
+                                             data=snapshot, durable=False, session=session)
             else:
                 await storage.append_events(self.run_id, self.session_id, self.seq, batch)
         except Exception as exc:  # kept and raised when the run ends; later batches still try
@@ -203,8 +205,9 @@ class EventWriter:
         await self.task  # the last batches, without the final row
         out = self.ctx.output
         batch, self.pending = self.pending, []
+        session, self.session = self.session, None
         try:
-            await self.storage.save_run_state(out, batch, self.seq, owner=None, lease_until=None)
+            await self.storage.save_run_state(out, batch, self.seq, owner=None, lease_until=None, session=session)
         except Exception as exc:
             self.error = self.error or exc
             self.lost += len(batch)
@@ -271,12 +274,13 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
 
     if continued:
         await _claim(ctx, storage, owner)  # exactly one continue of a paused run gets past this
-    if await load_session_context(ctx, continued=continued) is None:
-        await storage.ensure_session(Session(out.session_id or "", out.user_id, out.agent_id, dict(ctx.session_state)))
+    stored_session = await load_session_context(ctx, continued=continued)
     out.status = RunStatus.running
-    if not continued:
-        await storage.save_run_state(out, owner=owner, lease_until=lease_deadline(), durable=False)
     writer = EventWriter(storage, ctx, await storage.next_event_seq(out.run_id) if continued else 0, owner)
+    if not continued:  # the run's row (and its session, if new) go in one transaction with its first event
+        writer.snapshot = snapshot_run(ctx)
+        if stored_session is None:
+            writer.session = Session(out.session_id or "", out.user_id, out.agent_id, dict(ctx.session_state))
     finished = False
     try:
         async for event in events:

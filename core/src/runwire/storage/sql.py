@@ -124,11 +124,12 @@ class SQLStorage(Storage):
 
     async def ensure_session(self, session: Session) -> None:
         await self._ensure()
-        await self._write([(
-            "INSERT INTO runwire_sessions (session_id, user_id, agent_id, session_state, created_at, updated_at, "
-            "state_version) VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (session_id) DO NOTHING",
-            [self._session_row(session)],
-        )])
+        await self._write([self._ensure_session_op(session)])
+
+    def _ensure_session_op(self, session: Session) -> Op:
+        return ("INSERT INTO runwire_sessions (session_id, user_id, agent_id, session_state, created_at, updated_at, "
+                "state_version) VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (session_id) DO NOTHING",
+                [self._session_row(session)])
 
     def _session_row(self, session: Session) -> tuple[Any, ...]:
         return (escape_text(session.session_id), escape_text(session.user_id), escape_text(session.agent_id),
@@ -198,10 +199,11 @@ class SQLStorage(Storage):
 
     async def save_run_state(self, run: RunOutput, events: Sequence[dict[str, Any]] = (), start_seq: int = 0, *,
                              owner: Optional[str] = None, lease_until: Optional[float] = None,
-                             data: Optional[dict[str, Any]] = None, durable: bool = True) -> None:
+                             data: Optional[dict[str, Any]] = None, durable: bool = True,
+                             session: Optional[Session] = None) -> None:
         """Append ``events`` and write the run's row (``data``: a snapshot of it), in one transaction."""
         await self._ensure()
-        ops: list[Op] = []
+        ops: list[Op] = [self._ensure_session_op(session)] if session is not None else []
         if events:
             ops.append(self._events_op(run.run_id, run.session_id, start_seq, events))
         ops.append((self._RUN_UPSERT, [self._run_row(run, owner, lease_until, data)]))
