@@ -1,6 +1,7 @@
 """The benchmarks run end to end (tiny sizes); their numbers are not asserted, only that they are produced."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -19,5 +20,7 @@ def test_benchmarks_run_and_write_a_report(tmp_path):
     sections = {r["section"] for r in report["results"]}
     assert {"import", "construction", "runs (scripted model)", "concurrency", "cancel latency", "plugins", "mcp"} <= sections
     assert any(s.startswith("storage: ") for s in sections)
-    assert all(r["value"] >= 0 for r in report["results"])
+    # every figure is produced and finite; its sign is not asserted: at tiny sizes on a busy machine a figure
+    # that is a difference of two timings (persistence per event) can come out below zero
+    assert all(isinstance(r["value"], (int, float)) and math.isfinite(r["value"]) for r in report["results"])
     assert "| section | measure |" in result.stdout and report["machine"]["cpus"]
