@@ -12,7 +12,7 @@ story = " ".join(f"word{i}" for i in range(5000))
 agent = Agent(model=ScriptedModel([story], chunk_delay=0.001))
 
 stream = agent.run("Tell me a very long story", stream=True)
-threading.Timer(0.2, lambda: print("cancelled:", agent.cancel_run(stream.run_id, "took too long"))).start()
+threading.Timer(0.2, lambda: print(f"cancelled: {agent.cancel_run(stream.run_id, 'took too long')}")).start()
 for event in stream:
     if event.event == "RunCancelled":
         print("RunCancelled:", event.reason)

@@ -57,12 +57,13 @@ async def test_cancels_at_random_points_never_escape(attached, tmp_path):
 @pytest.mark.parametrize("with_db", [True, False])
 async def test_a_run_cancelled_before_it_starts_ends_cancelled(with_db, tmp_path):
     agent = Agent(model=ScriptedModel(["never"]), db=f"sqlite:///{tmp_path}/p.db" if with_db else None)
-    assert not agent.cancel_run("early")  # not running yet: remembered for when it starts
-    out = await agent.arun("go", run_id="early")
+    run_id = f"early-{with_db}-{random.getrandbits(64):x}"  # an id no earlier run used: a cancel of a finished run is refused
+    assert not agent.cancel_run(run_id)  # not running yet: remembered for when it starts
+    out = await agent.arun("go", run_id=run_id)
     assert out.status == "cancelled"
     assert asyncio.current_task().cancelling() == 0
     if with_db:
-        assert (await agent.aget_run_output("early")).status == "cancelled"
+        assert (await agent.aget_run_output(run_id)).status == "cancelled"
         await agent.get_storage().aclose()
 
 

@@ -63,4 +63,4 @@ def backend(request, tmp_path):
 async def storage(backend):
     made = backend.make()
     yield made
-    await made.aclose()  # connection pools belong to the test's event loop
+    await made.aclose()  # closes its connections (a PostgreSQL pool, a SQLite file)

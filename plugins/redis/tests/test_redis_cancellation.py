@@ -27,6 +27,7 @@ def backend():
     set_cancellation_backend(backend)
     yield backend
     set_cancellation_backend(None)
+    backend.close()
     for key in backend.client.scan_iter(backend.prefix + "*"):
         backend.client.delete(key)
 
@@ -35,13 +36,14 @@ def test_live_runs_are_tracked_and_removed(backend):
     seen = []
 
     def peek() -> str:
-        seen.append(backend.client.smembers(backend.prefix + "live"))
+        seen.append(backend.live_runs())
         return "ok"
 
     from runwire.testing import ToolCall
 
     out = Agent(model=ScriptedModel([[ToolCall("peek", {})], "done"]), tools=[peek]).run("x")
-    assert seen == [{out.run_id}] and backend.client.smembers(backend.prefix + "live") == set()
+    assert seen == [{out.run_id}] and backend.live_runs() == set()
+    assert backend.client.zrange(backend.prefix + "leases", 0, -1) == []
 
 
 def test_pending_cancel_expires(backend):

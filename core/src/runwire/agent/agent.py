@@ -21,6 +21,7 @@ from typing import (
 )
 
 from runwire._ids import new_id
+from runwire.agent.lifecycle import AgentLifecycle
 from runwire.agent.prompt import system_message
 from runwire.exceptions import RunFailedError
 from runwire.media import Audio, File, Image, Video
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 DEFAULT_EVENTS_TO_SKIP = frozenset({RunEvent.run_content.value})
 
 
-class Agent:
+class Agent(AgentLifecycle):
     """An agent: a model, instructions and tools.
 
     ``model`` is a Model object or a string ``"provider:model-id"`` (e.g.

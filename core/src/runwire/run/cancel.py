@@ -7,22 +7,33 @@ reaches runs in other processes.
 
 A cancel that arrives before its run starts (the caller named the run with
 ``run(..., run_id=...)``) is remembered for ``PENDING_TTL`` seconds, and the run
-is cancelled as it starts.
+is cancelled as it starts. A cancel of a run that already finished is not: the
+ids of the last ``FINISHED_MEMORY`` runs to finish here are remembered, so a late
+cancel returns False and leaves the id free for a later run.
+
+The backend is best-effort: if it fails (Redis down), the run goes on, cancellable
+in this process only, and the failure is logged (``runwire.cancel``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from runwire.run.context import RunContext
 
+logger = logging.getLogger("runwire.cancel")
+
 PENDING_TTL = 60.0
+FINISHED_MEMORY = 10_000
 _live: dict[str, "RunContext"] = {}
 _pending: dict[str, tuple[str, float]] = {}
+_finished: "OrderedDict[str, None]" = OrderedDict()
 _lock = threading.Lock()
 _backend: Any = None
 _backend_resolved = False
@@ -36,7 +47,12 @@ class CancellationBackend:
         return None
 
     def run_finished(self, run_id: str) -> None:
+        """The run ended for good: a later cancel of ``run_id`` must not wait for it to start again."""
         return None
+
+    def run_paused(self, run_id: str) -> None:
+        """The run paused for a human: no longer live, but it may start again (``continue_run``)."""
+        self.run_finished(run_id)
 
     def cancel(self, run_id: str, reason: str) -> bool:
         raise NotImplementedError
@@ -65,32 +81,60 @@ def get_cancellation_backend() -> Optional[CancellationBackend]:
     return _backend
 
 
+def _backend_failed(what: str, run_id: str, exc: Exception) -> None:
+    logger.warning("runwire: the cancellation backend failed to %s for run %s (%s: %s); the run goes on, "
+                   "cancellable from this process only", what, run_id, type(exc).__name__, exc)
+
+
 def register_run(ctx: "RunContext") -> None:
+    """Record ``ctx`` as live (here and with the backend); cancel it at once if a cancel was waiting for it."""
     with _lock:
         _live[ctx.run_id] = ctx
+        _finished.pop(ctx.run_id, None)
         pending = _pending.pop(ctx.run_id, None)
     if pending is not None and pending[1] > time.monotonic():
         ctx.request_cancel(pending[0])
     backend = get_cancellation_backend()
     if backend is not None:
-        reason = backend.run_started(ctx.run_id)
+        try:
+            reason = backend.run_started(ctx.run_id)
+        except Exception as exc:  # best-effort: a backend never takes a run down
+            _backend_failed("record the start", ctx.run_id, exc)
+            return
         if reason:
             ctx.request_cancel(reason)
 
 
 def unregister_run(run_id: str) -> None:
+    """The run ended: forget it as live and, unless it paused, remember it finished (a late cancel is refused)."""
     with _lock:
-        _live.pop(run_id, None)
+        ctx = _live.pop(run_id, None)
+        paused = ctx is not None and ctx.output.status == "paused"  # continue_run may start it again
+        if not paused:
+            _pending.pop(run_id, None)
+            _finished[run_id] = None
+            _finished.move_to_end(run_id)
+            while len(_finished) > FINISHED_MEMORY:
+                _finished.popitem(last=False)
     backend = get_cancellation_backend()
     if backend is not None:
-        backend.run_finished(run_id)
+        try:
+            backend.run_paused(run_id) if paused else backend.run_finished(run_id)
+        except Exception as exc:
+            _backend_failed("record the end", run_id, exc)
 
 
-def cancel_local(run_id: str, reason: str) -> bool:
-    """Cancel a run live in this process; remember the request briefly if it has not started yet."""
+def cancel_local(run_id: str, reason: str, *, remember: bool = True) -> bool:
+    """Cancel a run live in this process; False if it is not live here.
+
+    With ``remember``, a run that has not started yet (and did not finish
+    recently) is cancelled as it starts, within ``PENDING_TTL`` seconds.
+    """
     with _lock:
         ctx = _live.get(run_id)
         if ctx is None:
+            if not remember or run_id in _finished:
+                return False
             now = time.monotonic()
             for stale in [k for k, (_, expiry) in _pending.items() if expiry <= now]:
                 del _pending[stale]
@@ -106,8 +150,21 @@ def cancel_run(run_id: str, reason: Optional[str] = None) -> bool:
     if cancel_local(run_id, reason):
         return True
     backend = get_cancellation_backend()
-    return bool(backend is not None and backend.cancel(run_id, reason))
+    if backend is None:
+        return False
+    try:
+        return bool(backend.cancel(run_id, reason))
+    except Exception as exc:
+        logger.warning("runwire: the cancellation backend failed to reach other processes for run %s (%s: %s)",
+                       run_id, type(exc).__name__, exc)
+        return False
 
 
 def is_live(run_id: str) -> bool:
+    """True while the run ``run_id`` runs in this process."""
     return run_id in _live
+
+
+def finished_recently(run_id: str) -> bool:
+    """True if ``run_id`` is among the last ``FINISHED_MEMORY`` runs to finish in this process."""
+    return run_id in _finished

@@ -19,6 +19,7 @@ from runwire.run.events import (
     ToolCallErrorEvent,
     ToolCallStartedEvent,
 )
+from runwire.run.executors import run_tool_in_thread
 from runwire.run.tool_execution import ToolExecution, ToolResult
 from runwire.tools.function import Function
 
@@ -87,20 +88,24 @@ def _snapshot(te: ToolExecution) -> ToolExecution:
     return copy.copy(te)
 
 
-async def _call(fn: Function, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
-    """Run ``fn``; yield CustomEvents as they come and, last, the result value."""
+async def _call(fn: Function, kwargs: dict[str, Any], run_id: str) -> AsyncIterator[Any]:
+    """Run ``fn``; yield CustomEvents as they come and, last, the result value.
+
+    Sync tools run on the tool pool (:mod:`runwire.run.executors`), never on
+    asyncio's default executor, so a hung one cannot starve storage.
+    """
     kind = fn.kind
     if kind == "async":
         yield await fn.fn(**kwargs)
     elif kind == "sync":
-        yield await asyncio.to_thread(fn.fn, **kwargs)
+        yield await run_tool_in_thread(fn.name, run_id, fn.fn, **kwargs)
     elif kind == "async_generator":
         async for item in fn.fn(**kwargs):
             yield item
     else:
-        gen = await asyncio.to_thread(fn.fn, **kwargs)
+        gen = await run_tool_in_thread(fn.name, run_id, fn.fn, **kwargs)
         while True:
-            item = await asyncio.to_thread(next, gen, _DONE)
+            item = await run_tool_in_thread(fn.name, run_id, next, gen, _DONE)
             if item is _DONE:
                 break
             yield item
@@ -127,7 +132,7 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
                             "tool_execution": te}[name]
         scope = asyncio.timeout(fn.timeout_seconds)  # None: no limit
         async with scope:
-            async for item in _call(fn, kwargs):
+            async for item in _call(fn, kwargs, ctx.run_id):
                 if isinstance(item, CustomEvent):
                     item.tool_call_id = te.tool_call_id
                     yield ctx.stamp(item)

@@ -9,9 +9,12 @@ class EventSink:
     """Receives every event of every run it is attached to, in order per run.
 
     Override :meth:`handle`; :meth:`flush` is awaited when a run ends and
-    :meth:`aclose` when the sink is discarded. A sink that raises or takes longer
-    than ``timeout`` seconds is reported once and skipped for the rest of that
-    run; the run itself never fails because of a sink.
+    :meth:`aclose` when the sink is discarded (``Agent.aclose()`` for sinks it
+    made from names). Every call runs on the sink's own thread and event loop,
+    one at a time and in order, with the context variables of the code that
+    started the run. A sink that raises, takes longer than ``timeout`` seconds, or
+    blocks its thread is reported once and skipped for the rest of that run; the
+    run never fails because of a sink, nor waits for one much past ``timeout``.
     """
 
     name: str = "sink"

@@ -1,18 +1,26 @@
 """Delivering a run's events to its sinks, off the run's hot path.
 
-Events go into a bounded queue; one task per run hands them to each sink in
-order. A full queue makes the run wait (back-pressure) rather than drop events.
-A sink that raises or exceeds its ``timeout`` is reported once and skipped for
-the rest of the run.
+Each sink runs on its own thread with its own event loop, so nothing a sink
+does (block the thread with ``time.sleep`` inside ``async handle``, hang, swallow
+``CancelledError``) can stop a run's loop. A run appends its events to a bounded
+queue per sink, in order; a full queue makes the run wait (back-pressure) rather
+than drop events. A sink that raises, exceeds its ``timeout`` on one call, or
+blocks its thread longer than that, is reported once and skipped for the rest of
+the run: a sink delays a run by at most about its timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import threading
-from typing import Any, AsyncGenerator, Iterable, Optional, Sequence, Union
+import time
+import types
+import weakref
+from collections import deque
+from typing import Any, AsyncGenerator, Generator, Iterable, Optional, Sequence, Union
 
 from runwire.run.events import RunOutputEvent
 from runwire.sinks.base import EventSink
@@ -21,6 +29,10 @@ logger = logging.getLogger("runwire.sinks")
 
 SinkSpec = Union[EventSink, str]
 _STOP = object()
+# A sink's thread is woken when BATCH events wait, when the run's loop has been free for DELAY seconds since
+# the first waiting event, and when the run ends: never once per event, so it does not compete with a busy run.
+BATCH = 256
+DELAY = 0.02
 _default_sinks: Optional[list[EventSink]] = None
 _defaults_lock = threading.Lock()
 
@@ -59,89 +71,306 @@ def default_sinks() -> list[EventSink]:
     return _default_sinks
 
 
-class SinkDispatcher:
-    """Feeds one run's events to its sinks through a bounded queue.
+class _SinkWorker:
+    """A sink's own thread and event loop: whatever its ``handle`` does (block the thread, hang, swallow
+    cancellation), it does it there, never on a run's loop."""
 
-    A watchdog (one timer, not one per event) interrupts a sink call that has
-    run longer than the sink's ``timeout``.
-    """
-
-    def __init__(self, sinks: Sequence[EventSink], maxsize: int = 1024) -> None:
-        self.sinks = list(sinks)
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
-        self.failed: dict[int, str] = {}
-        self._task: Optional[asyncio.Future[None]] = None
-        self._current: Optional[EventSink] = None
-        self._since = 0.0
-        self._timed_out = False
+    def __init__(self, sink: EventSink) -> None:
+        self.timeout = sink.timeout
+        self.loop = asyncio.new_event_loop()
+        self.calls: dict[int, float] = {}  # lane id -> time.monotonic() its call in progress began
         self._watch: Optional[asyncio.TimerHandle] = None
+        self.thread = threading.Thread(target=self._serve, name=f"runwire-sink-{sink.name}", daemon=True)
+        self.thread.start()
 
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._consume())
-        self._arm()
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+            left = asyncio.all_tasks(self.loop)  # lanes waiting for events; a hung call is left behind
+            for task in left:
+                task.cancel()
+            if left:
+                self.loop.run_until_complete(asyncio.wait(left, timeout=1))
+        finally:
+            self.loop.close()
+
+    def stop(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        except RuntimeError:  # already stopped
+            pass
+
+    def stuck_for(self) -> float:
+        """How long the oldest call in progress has run (0 when idle). Any thread."""
+        oldest = min(list(self.calls.values()), default=None)  # list(): one step under the GIL
+        return 0.0 if oldest is None else time.monotonic() - oldest
 
     def _arm(self) -> None:
-        period = min(s.timeout for s in self.sinks) / 4 if self.sinks else 1.0
-        self._watch = asyncio.get_running_loop().call_later(period, self._check)
+        self._watch = self.loop.call_later(max(0.01, self.timeout / 4), self._check)
 
     def _check(self) -> None:
-        sink, task = self._current, self._task
-        if task is None or task.done():
-            return
-        if sink is not None and asyncio.get_running_loop().time() - self._since > sink.timeout:
-            self._timed_out = True
-            task.cancel()
-        self._arm()
+        """The watchdog (worker side): interrupt a call that outlived the sink's timeout."""
+        self._watch = None
+        for lane in list(_lanes_on(self)):
+            started = self.calls.get(id(lane))
+            if started is not None and time.monotonic() - started > self.timeout:
+                if lane.task is not None:
+                    lane.task.cancel()  # abandoned: if it swallows the cancel it runs on here, not in the run
+                lane.fail(lane.what, f"TimeoutError: took longer than {self.timeout} s")
+                self.calls.pop(id(lane), None)
+        if self.calls:
+            self._arm()
 
-    def _report(self, sink: EventSink, what: str, message: str) -> None:
-        if id(sink) in self.failed:
-            return
-        self.failed[id(sink)] = message
-        logger.warning("runwire: event sink %r failed to %s (%s); it is skipped for the rest of this run", sink, what, message)
 
-    async def _deliver(self, sink: EventSink, call: Any, what: str) -> None:
-        self._current, self._since = sink, asyncio.get_running_loop().time()
+_workers: dict[int, _SinkWorker] = {}
+_active_lanes: weakref.WeakSet[_Lane] = weakref.WeakSet()
+_workers_lock = threading.Lock()
+
+
+def _lanes_on(worker: _SinkWorker) -> list[_Lane]:
+    with _workers_lock:
+        return [lane for lane in _active_lanes if lane.worker is worker]
+
+
+def _retire(key: int) -> None:
+    with _workers_lock:
+        worker = _workers.pop(key, None)
+    if worker is not None:
+        worker.stop()
+
+
+def _worker_for(sink: EventSink) -> _SinkWorker:
+    key = id(sink)
+    worker = _workers.get(key)
+    if worker is None:
+        with _workers_lock:
+            worker = _workers.get(key)
+            if worker is None:
+                worker = _workers[key] = _SinkWorker(sink)
+                try:
+                    weakref.finalize(sink, _retire, key)  # the thread ends with its sink
+                except TypeError:  # not weak-referenceable: the thread lives as long as the process
+                    pass
+    return worker
+
+
+async def on_sink_thread(sink: EventSink, make: Any, timeout: Optional[float] = None) -> None:
+    """Await ``make()`` (e.g. ``sink.aclose``) on the sink's own thread, giving up after ``timeout`` s."""
+    future = asyncio.run_coroutine_threadsafe(make(), _worker_for(sink).loop)
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(future), timeout if timeout is not None else sink.timeout)
+    except Exception as exc:
+        logger.warning("runwire: event sink %r failed to close (%s)", sink, f"{type(exc).__name__}: {exc}")
+
+
+@types.coroutine
+def _resume(coro: Any, step: Any) -> Generator[Any, Any, Any]:
+    """Finish a coroutine that was started with ``send(None)`` and suspended with ``step``, inside the
+    awaiting task (what ``await`` would have done had the task started it)."""
+    while True:
         try:
-            await call
-        except asyncio.CancelledError:
-            if not self._timed_out:
-                raise
-            self._timed_out = False
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-            self._report(sink, what, f"TimeoutError: took longer than {sink.timeout} s")
-        except BaseException as exc:  # a sink must never take the run down
-            self._report(sink, what, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        finally:
-            self._current = None
+            sent = yield step
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # a cancel or an error thrown in by the task: pass it on
+            try:
+                step = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                step = coro.send(sent)
+            except StopIteration as stop:
+                return stop.value
 
-    async def _consume(self) -> None:
-        queue, sinks, failed = self.queue, self.sinks, self.failed
-        while True:
-            event = await queue.get()
-            if event is _STOP:
+
+class _Lane:
+    """One run's events on their way to one sink, in order: appended by the run, drained by the sink's thread."""
+
+    def __init__(self, sink: EventSink, worker: _SinkWorker, loop: asyncio.AbstractEventLoop,
+                 context: contextvars.Context) -> None:
+        self.sink, self.worker, self.loop, self.context = sink, worker, loop, context
+        self.events: deque[Any] = deque()
+        self.lock = threading.Lock()
+        self.scheduled = False
+        self.failed: Optional[str] = None
+        self.failing = False
+        self.what = "handle an event"
+        self.task: Optional[asyncio.Task[None]] = None
+        self.done: asyncio.Future[None] = loop.create_future()  # set when the flush is over (or the lane failed)
+
+    def push(self, item: Any) -> None:
+        """Queue ``item``; wake the sink's thread when a batch is full or the run ends (run side)."""
+        with self.lock:
+            if self.failed is not None:
                 return
-            for sink in sinks:
-                if id(sink) not in failed:
-                    await self._deliver(sink, sink.handle(event), "handle an event")
+            self.events.append(item)
+            if self.scheduled or len(self.events) < BATCH and item is not _STOP:
+                return
+            self.scheduled = True
+        self.worker.loop.call_soon_threadsafe(self._spawn)
+
+    def wake(self) -> None:
+        """Have the sink's thread deliver what waits (run side)."""
+        with self.lock:
+            if self.scheduled or not self.events or self.failed is not None:
+                return
+            self.scheduled = True
+        self.worker.loop.call_soon_threadsafe(self._spawn)
+
+    def _spawn(self) -> None:
+        self.task = self.worker.loop.create_task(self._drain(), context=self.context.copy())
+
+    async def _drain(self) -> None:
+        while True:
+            with self.lock:
+                if self.failed is not None or not self.events:
+                    self.scheduled = False
+                    return
+                batch, self.events = self.events, deque()
+            calls, key, handle = self.worker.calls, id(self), self.sink.handle
+            for item in batch:
+                if self.failed is not None:
+                    break
+                if item is _STOP:
+                    self.what = "flush"
+                calls[key] = time.monotonic()  # what the watchdogs look at
+                try:
+                    coro: Any = self.sink.flush() if item is _STOP else handle(item)
+                    step = coro.send(None)
+                except StopIteration:  # done without waiting for anything: the common case, no task needed
+                    pass
+                except BaseException as exc:  # a sink must never take the run down
+                    self._failed_with(exc)
+                else:
+                    await self._finish(coro, step)
+                finally:
+                    calls.pop(key, None)
+                if item is _STOP:
+                    self._settle()
+
+    async def _finish(self, coro: Any, step: Any) -> None:
+        """A sink call that awaits something: under the worker's watchdog."""
+        if self.worker._watch is None:
+            self.worker._arm()
+        try:
+            await _resume(coro, step)
+        except BaseException as exc:  # a swallowed or re-raised cancel included
+            self._failed_with(exc)
+
+    def _failed_with(self, exc: BaseException) -> None:
+        if self.failed is None:
+            self.fail(self.what, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+    def fail(self, what: str, message: str) -> None:
+        """Skip this sink for the rest of the run, and say so once. Any thread."""
+        with self.lock:
+            if self.failing:
+                return
+            self.failing = True
+            self.events.clear()
+        logger.warning("runwire: event sink %r failed to %s (%s); it is skipped for the rest of this run",
+                       self.sink, what, message)
+        self.failed = message  # only now: whoever sees it failed also sees it reported
+        self._settle()
+
+    def _settle(self) -> None:
+        def settle() -> None:
+            if not self.done.done():
+                self.done.set_result(None)
+
+        try:
+            self.loop.call_soon_threadsafe(settle)
+        except RuntimeError:  # the run's loop is gone: nobody waits
+            pass
+
+    def check_stuck(self) -> bool:
+        """Run side: give up on a sink whose thread is blocked past its timeout (the watchdog cannot fire)."""
+        if self.failed is None and self.worker.stuck_for() > self.sink.timeout * 1.5:
+            self.fail(self.what, f"TimeoutError: blocked its thread for longer than {self.sink.timeout} s")
+        return self.failed is not None
+
+    @property
+    def full(self) -> bool:
+        return len(self.events) >= SinkDispatcher.MAX_QUEUED
+
+
+class SinkDispatcher:
+    """Feeds one run's events to its sinks, each sink on its own thread.
+
+    The run only appends to a queue per sink; the sink's thread delivers. A
+    watchdog there interrupts a call that outlives the sink's ``timeout`` (and
+    abandons it if it swallows the interrupt); a sink that blocks its thread
+    outright is noticed from the run's side. Either way the sink is reported
+    once and skipped for the rest of the run, which waits for it at most its
+    ``timeout`` (plus half) per event.
+    """
+
+    MAX_QUEUED = 1024
+
+    def __init__(self, sinks: Sequence[EventSink]) -> None:
+        self.sinks = list(sinks)
+        self.lanes: list[_Lane] = []
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._loop: Any = None
+
+    @property
+    def failed(self) -> dict[int, str]:
+        """``id(sink)`` -> why it was skipped, for the sinks that failed in this run."""
+        return {id(lane.sink): lane.failed for lane in self.lanes if lane.failed is not None}
+
+    def _wake(self) -> None:
+        self._timer = None
+        for lane in self.lanes:
+            lane.wake()
+
+    def start(self) -> None:
+        loop, context = asyncio.get_running_loop(), contextvars.copy_context()
+        self._loop = loop
+        for sink in self.sinks:
+            lane = _Lane(sink, _worker_for(sink), loop, context)
+            self.lanes.append(lane)
+            with _workers_lock:
+                _active_lanes.add(lane)
+            if lane.worker.stuck_for() > sink.timeout:
+                lane.fail("handle an event", f"TimeoutError: still blocked in an earlier call for over {sink.timeout} s")
+
+    def put(self, event: Any) -> bool:
+        """Queue ``event`` for every sink; False when a sink's queue is full (see :meth:`wait_for_room`)."""
+        if self._timer is None:
+            self._timer = self._loop.call_later(DELAY, self._wake)
+        room = True
+        for lane in self.lanes:
+            if lane.failed is None:
+                lane.push(event)
+                room = room and not lane.full
+        return room
+
+    async def wait_for_room(self) -> None:
+        """Back-pressure: wait until every live sink's queue has room, or the sink is given up on."""
+        self._wake()
+        while any(lane.full and not lane.check_stuck() for lane in self.lanes):
+            await asyncio.sleep(0.001)
 
     async def close(self) -> None:
-        """Deliver what is queued, then flush every sink."""
-        if self._task is None:
-            return
-        await self.queue.put(_STOP)
-        await asyncio.shield(self._task)
-        flush = asyncio.ensure_future(self._flush_all())
-        self._task = flush  # the watchdog now guards the flushes
-        await asyncio.shield(flush)
-        if self._watch is not None:
-            self._watch.cancel()
-
-    async def _flush_all(self) -> None:
-        for sink in self.sinks:
-            if id(sink) not in self.failed:
-                await self._deliver(sink, sink.flush(), "flush")
+        """Deliver what is queued, then flush every sink (each bounded by its timeout)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for lane in self.lanes:
+            lane.push(_STOP)
+        try:
+            waiting = [lane for lane in self.lanes if lane.failed is None]
+            while waiting:
+                period = min(lane.sink.timeout for lane in waiting) / 4
+                await asyncio.wait([lane.done for lane in waiting], timeout=period)
+                waiting = [lane for lane in waiting if not lane.done.done() and not lane.check_stuck()]
+        finally:
+            with _workers_lock:
+                for lane in self.lanes:
+                    _active_lanes.discard(lane)
 
 
 async def with_sinks(events: AsyncGenerator[RunOutputEvent, None], sinks: Sequence[EventSink],
@@ -149,17 +378,14 @@ async def with_sinks(events: AsyncGenerator[RunOutputEvent, None], sinks: Sequen
     """Pass ``events`` through unchanged, copying each to ``sinks``; flush them at the end."""
     dispatcher = SinkDispatcher(sinks)
     dispatcher.start()
-    queue = dispatcher.queue
     try:
         async for event in events:
-            if not queue.full():
-                queue.put_nowait(event)
-            else:  # back-pressure: wait for the sinks, but a cancel is for the run, not for this wait
+            if not dispatcher.put(event):  # back-pressure: wait for the sinks, but a cancel is for the run
                 driver = ctx.driver_task if ctx is not None else None
                 if ctx is not None:
                     ctx.driver_task = None
                 try:
-                    await queue.put(event)
+                    await dispatcher.wait_for_room()
                 finally:
                     if ctx is not None:
                         ctx.driver_task = driver
@@ -167,5 +393,5 @@ async def with_sinks(events: AsyncGenerator[RunOutputEvent, None], sinks: Sequen
     finally:
         await events.aclose()
         if ctx is not None and ctx.unyielded is not None:
-            await queue.put(ctx.unyielded)
+            dispatcher.put(ctx.unyielded)
         await dispatcher.close()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 from uuid import uuid4
 
+from runwire._closing import Closeable
 from runwire.run.output import RunOutput, RunStatus
 
 CLAIMABLE = (RunStatus.paused.value, RunStatus.interrupted.value)  # the stored statuses a continue may take over
@@ -42,7 +43,7 @@ class SchemaVersionError(RuntimeError):
     """The database was written by a newer runwire than this one."""
 
 
-class Storage(ABC):
+class Storage(Closeable, ABC):
     """Where runs live. Every method is async; backends create and migrate their own schema.
 
     A run is one row, written when it starts and updated when it ends; its
@@ -154,4 +155,5 @@ class Storage(ABC):
         return [(i, e) for i, e in enumerate(await self.get_events(run_id)) if i > after]
 
     async def aclose(self) -> None:
+        """Close connections and threads (also ``close()``, ``with``, ``async with``)."""
         return None

@@ -1,11 +1,23 @@
-"""``PostgresStorage``: runwire's SQL storage on PostgreSQL with psycopg 3."""
+"""``PostgresStorage``: runwire's SQL storage on PostgreSQL with psycopg 3.
+
+One connection pool per storage object, whatever threads and event loops use
+it: the pool lives on the storage's own event loop, in a daemon thread
+(``runwire-postgres``), and every query is handed to that loop. A process
+therefore holds at most ``max_size`` connections per storage object, however
+many threads call sync ``agent.run()``, and a pool never dies with a caller's
+loop. ``close()`` / ``aclose()`` (or ``with`` / ``async with``) closes the pool and
+stops the thread; a storage object that is garbage-collected, or still open when
+the interpreter exits, is closed the same way. A closed storage opens a new pool
+if it is used again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import weakref
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Awaitable, Callable, Optional, Sequence, TypeVar
 
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
@@ -13,6 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 from runwire.storage.sql import Op, SQLStorage
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+T = TypeVar("T")
 
 
 async def _configure(conn: Any) -> None:
@@ -24,16 +37,91 @@ def _as_text(data: Any) -> str:
     return data.decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
 
 
+class _PoolHome:
+    """A thread running the event loop that owns one connection pool (it holds no reference to the storage)."""
+
+    def __init__(self, url: str, kwargs: dict[str, Any], min_size: int, max_size: int) -> None:
+        self.url, self.kwargs, self.min_size, self.max_size = url, kwargs, min_size, max_size
+        self.pool: Optional[AsyncConnectionPool] = None
+        self.opening: Optional[asyncio.Lock] = None
+        self.lock = threading.Lock()
+        self.closing = False
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._serve, name="runwire-postgres", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
+
+    async def _pool(self) -> AsyncConnectionPool:
+        if self.pool is None:
+            if self.opening is None:
+                self.opening = asyncio.Lock()
+            async with self.opening:
+                if self.pool is None:
+                    pool = AsyncConnectionPool(self.url, min_size=self.min_size, max_size=self.max_size,
+                                               kwargs=self.kwargs, open=False, configure=_configure)
+                    await pool.open(wait=True, timeout=30)
+                    self.pool = pool
+        return self.pool
+
+    async def _with_pool(self, fn: Callable[[AsyncConnectionPool], Awaitable[T]]) -> T:
+        return await fn(await self._pool())
+
+    async def run(self, fn: Callable[[AsyncConnectionPool], Awaitable[T]]) -> T:
+        """Await ``fn(pool)`` on this home's loop, from any other loop."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._with_pool(fn), self.loop))
+
+    async def _close_pool(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            await pool.close()
+
+    def _claim_shutdown(self) -> bool:
+        with self.lock:
+            if self.closing or not self.thread.is_alive():
+                return False
+            self.closing = True
+            return True
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Close the pool and stop the thread (sync; the first call does it, later ones return)."""
+        if not self._claim_shutdown():
+            return
+        closed = asyncio.run_coroutine_threadsafe(self._close_pool(), self.loop)
+        try:
+            if threading.current_thread() is not self.thread:  # (a finalizer may run on any thread)
+                closed.result(timeout)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            if threading.current_thread() is not self.thread:
+                self.thread.join(timeout)
+
+    async def ashutdown(self) -> None:
+        """Close the pool and stop the thread, from another loop."""
+        if not self._claim_shutdown():
+            return
+        try:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._close_pool(), self.loop))
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+
 class PostgresStorage(SQLStorage):
     """Sessions, runs, event logs and memories in PostgreSQL (``schema`` defaults to ``public``).
 
-    A connection pool is kept per event loop, so sync ``agent.run()`` and async
-    code in the same process can share one storage object. Event-log appends are
-    committed with ``synchronous_commit off`` (they survive the death of the
-    runwire process, which is what runwire promises; a crash of the database
-    server may lose its last fraction of a second of events); run rows, claims and
-    session state always wait for the disk. ``synchronous_events=True`` makes
-    appends wait too.
+    Holds one pool of ``min_size``..``max_size`` connections, shared by every
+    thread and event loop of the process that uses this object (see the module
+    docstring); close it with ``close()``/``aclose()`` or a ``with`` block.
+    Event-log appends are committed with ``synchronous_commit off`` (they survive
+    the death of the runwire process, which is what runwire promises; a crash of
+    the database server may lose its last fraction of a second of events); run
+    rows, claims and session state always wait for the disk.
+    ``synchronous_events=True`` makes appends wait too.
     """
 
     json_type = "JSONB"
@@ -48,70 +136,90 @@ class PostgresStorage(SQLStorage):
         self.min_size = min_size
         self.max_size = max_size
         self.synchronous_events = synchronous_events  # True: every event-log append waits for the disk too
-        self._pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool]" = weakref.WeakKeyDictionary()
+        self._home: Optional[_PoolHome] = None
+        self._home_lock = threading.Lock()
 
     def __repr__(self) -> str:
         from runwire.utils.redact import redact
 
         return f"PostgresStorage({redact(self.url)!r})"
 
-    async def _pool(self) -> AsyncConnectionPool:
-        loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
-        if pool is None:
-            kwargs: dict[str, Any] = {"autocommit": True}
-            if self.schema:
-                kwargs["options"] = f"-c search_path={self.schema}"
-            pool = AsyncConnectionPool(self.url, min_size=self.min_size, max_size=self.max_size, kwargs=kwargs,
-                                       open=False, configure=_configure)
-            await pool.open(wait=True, timeout=30)
-            self._pools[loop] = pool
-        return pool
+    def _ensure_home(self) -> _PoolHome:
+        home = self._home
+        if home is None:
+            with self._home_lock:
+                home = self._home
+                if home is None:
+                    kwargs: dict[str, Any] = {"autocommit": True}
+                    if self.schema:
+                        kwargs["options"] = f"-c search_path={self.schema}"
+                    home = self._home = _PoolHome(self.url, kwargs, self.min_size, self.max_size)
+                    weakref.finalize(self, home.shutdown)  # garbage-collected or open at exit: still closed
+        return home
+
+    async def _on_pool(self, fn: Callable[[AsyncConnectionPool], Awaitable[T]]) -> T:
+        """Await ``fn(pool)`` with this storage's one pool, from whatever loop the caller runs on."""
+        return await self._ensure_home().run(fn)
 
     @staticmethod
     def _sql(sql: str) -> str:
         return sql.replace("?", "%s")
 
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
-        async with (await self._pool()).connection() as conn:
-            await conn.execute(self._sql(sql), tuple(params))
+        async def run(pool: AsyncConnectionPool) -> None:
+            async with pool.connection() as conn:
+                await conn.execute(self._sql(sql), tuple(params))
+
+        await self._on_pool(run)
 
     async def _write(self, ops: Sequence[Op], *, durable: bool = True) -> list[int]:
-        counts = []
-        async with (await self._pool()).connection() as conn:
-            async with conn.transaction():
-                async with conn.cursor() as cur:
-                    if not durable and not self.synchronous_events:
-                        # acknowledged once in the server's WAL buffer: safe when *this* process dies (the
-                        # guarantee runwire gives); a crash of the database server itself may lose the last
-                        # fraction of a second of events, never the final record of a run
-                        await cur.execute("SET LOCAL synchronous_commit TO OFF")
-                    for sql, rows in ops:
-                        if len(rows) == 1:
-                            await cur.execute(self._sql(sql), tuple(rows[0]))
-                            counts.append(cur.rowcount)
-                        else:
-                            await cur.executemany(self._sql(sql), [tuple(r) for r in rows])
-                            counts.append(len(rows))
-        return counts
+        async def write(pool: AsyncConnectionPool) -> list[int]:
+            counts = []
+            async with pool.connection() as conn:
+                async with conn.transaction():
+                    async with conn.cursor() as cur:
+                        if not durable and not self.synchronous_events:
+                            # acknowledged once in the server's WAL buffer: safe when *this* process dies (the
+                            # guarantee runwire gives); a crash of the database server itself may lose the last
+                            # fraction of a second of events, never the final record of a run
+                            await cur.execute("SET LOCAL synchronous_commit TO OFF")
+                        for sql, rows in ops:
+                            if len(rows) == 1:
+                                await cur.execute(self._sql(sql), tuple(rows[0]))
+                                counts.append(cur.rowcount)
+                            else:
+                                await cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+                                counts.append(len(rows))
+            return counts
+
+        return await self._on_pool(write)
 
     async def _locked(self, select: str, params: Sequence[Any],
                       decide: Callable[[list[tuple[Any, ...]]], Sequence[Op]]) -> None:
-        async with (await self._pool()).connection() as conn:
-            async with conn.transaction():
-                cur = await conn.execute(self._sql(select) + " FOR UPDATE", tuple(params))
-                rows = list(await cur.fetchall())
-                for sql, rows_ in decide(rows):
-                    for row in rows_:
-                        await conn.execute(self._sql(sql), tuple(row))
+        async def locked(pool: AsyncConnectionPool) -> None:
+            async with pool.connection() as conn:
+                async with conn.transaction():
+                    cur = await conn.execute(self._sql(select) + " FOR UPDATE", tuple(params))
+                    rows = list(await cur.fetchall())
+                    for sql, rows_ in decide(rows):
+                        for row in rows_:
+                            await conn.execute(self._sql(sql), tuple(row))
+
+        await self._on_pool(locked)
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        async with (await self._pool()).connection() as conn:
-            cur = await conn.execute(self._sql(sql), tuple(params))
-            return list(await cur.fetchall())
+        async def fetch(pool: AsyncConnectionPool) -> list[tuple[Any, ...]]:
+            async with pool.connection() as conn:
+                cur = await conn.execute(self._sql(sql), tuple(params))
+                return list(await cur.fetchall())
+
+        return await self._on_pool(fetch)
 
     async def _schema_version(self) -> Optional[int]:
-        async with (await self._pool()).connection() as conn:
+        return await self._on_pool(self._read_schema_version)
+
+    async def _read_schema_version(self, pool: AsyncConnectionPool) -> Optional[int]:
+        async with pool.connection() as conn:
             async with conn.transaction():  # other processes may be starting too
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext('runwire_schema'))")
                 if self.schema:
@@ -122,7 +230,13 @@ class PostgresStorage(SQLStorage):
                 return row[0] if row else None
 
     async def _migrate(self, current: Optional[int], statements: list[str], version: int) -> None:
-        async with (await self._pool()).connection() as conn:
+        async def migrate(pool: AsyncConnectionPool) -> None:
+            await self._migrate_on(pool, statements, version)
+
+        await self._on_pool(migrate)
+
+    async def _migrate_on(self, pool: AsyncConnectionPool, statements: list[str], version: int) -> None:
+        async with pool.connection() as conn:
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext('runwire_schema'))")
                 cur = await conn.execute("SELECT MAX(version) FROM runwire_schema")
@@ -134,8 +248,15 @@ class PostgresStorage(SQLStorage):
                 await conn.execute("INSERT INTO runwire_schema (version) VALUES (%s)", (version,))
 
     async def aclose(self) -> None:
-        pools = list(self._pools.items())
-        self._pools.clear()
-        for loop, pool in pools:
-            if loop is asyncio.get_running_loop():
-                await pool.close()
+        """Close the connection pool and stop its thread (from any loop)."""
+        with self._home_lock:
+            home, self._home = self._home, None
+        if home is not None:
+            await home.ashutdown()
+
+    def close(self) -> None:
+        """Close the connection pool and stop its thread (sync code)."""
+        with self._home_lock:
+            home, self._home = self._home, None
+        if home is not None:
+            home.shutdown()

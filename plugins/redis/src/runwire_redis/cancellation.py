@@ -1,83 +1,234 @@
-"""``RedisCancellation``: live runs in a Redis set, cancel requests over pub/sub."""
+"""``RedisCancellation``: live runs as leases in Redis, cancel requests over pub/sub.
+
+Best-effort by design: Redis being down or lost never fails a run. A failed
+call is logged (once per ``warn_every`` seconds), the run goes on cancellable
+from its own process only, and Redis is left alone for ``retry_after`` seconds
+before the next try; when it answers again, the runs still going are put back.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 import redis
 
 from runwire.run.cancel import CancellationBackend, cancel_local
 
 logger = logging.getLogger("runwire.redis")
+T = TypeVar("T")
+
+# KEYS: leases, cancel:<id>, finished:<id>   ARGV: run_id, lease ms
+_START = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('DEL', KEYS[3])
+local pending = redis.call('GET', KEYS[2])
+redis.call('DEL', KEYS[2])
+return pending
+"""
+# KEYS: leases, cancel:<id>, finished:<id>   ARGV: run_id, finished ttl s (0: paused, not finished)
+_FINISH = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[3], '1', 'EX', ARGV[2]) end
+return 1
+"""
+# KEYS: leases, cancel:<id>, finished:<id>   ARGV: run_id, reason, pending ttl s, channel
+_CANCEL = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('PUBLISH', ARGV[4], ARGV[1] .. '\\n' .. ARGV[2])
+  return 1
+end
+if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+return 0
+"""
+# KEYS: leases   ARGV: lease ms, 'XX' (renew only) or 'ADD' (put back after an outage), run ids...
+_RENEW = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+for i = 3, #ARGV do
+  if ARGV[2] == 'XX' then redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+  else redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return 1
+"""
 
 
 class RedisCancellation(CancellationBackend):
     """Cancellation that reaches every process sharing ``url``.
 
-    Keys (all under ``prefix``): ``live`` (a set of run ids being run),
-    ``cancel:<run_id>`` (a pending request, kept ``pending_ttl`` seconds) and the
-    pub/sub channel ``cancel``. A listener thread per process delivers requests
-    to the runs it hosts.
+    Keys (all under ``prefix``): ``leases`` (a sorted set: each live run id
+    scored by the time its lease expires, renewed every ``lease_ttl / 3`` s by
+    the process running it, so a killed process's runs drop out within
+    ``lease_ttl`` s), ``cancel:<run_id>`` (a cancel waiting for its run to start,
+    kept ``pending_ttl`` s), ``finished:<run_id>`` (a run that ended, kept
+    ``finished_ttl`` s: a late cancel of it is refused rather than kept pending)
+    and the pub/sub channel ``cancel``. A listener thread per process delivers
+    requests to the runs it hosts.
     """
 
-    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "runwire:", pending_ttl: int = 60) -> None:
+    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "runwire:", pending_ttl: int = 60,
+                 lease_ttl: float = 30.0, finished_ttl: int = 3600, retry_after: float = 5.0,
+                 warn_every: float = 60.0) -> None:
         self.url = url
         self.prefix = prefix
         self.pending_ttl = pending_ttl
+        self.lease_ttl = lease_ttl
+        self.finished_ttl = finished_ttl
+        self.retry_after = retry_after
+        self.warn_every = warn_every
         self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5)
+        self._start = self.client.register_script(_START)
+        self._finish = self.client.register_script(_FINISH)
+        self._cancel = self.client.register_script(_CANCEL)
+        self._renew = self.client.register_script(_RENEW)
         self._listener: Optional[threading.Thread] = None
+        self._heartbeat: Optional[threading.Thread] = None
         self._ready = threading.Event()
+        self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._hosted: set[str] = set()
+        self._down_until = 0.0
+        self._was_down = False
+        self._warned_at = float("-inf")
+        self.failures = 0  # Redis calls that failed (each one logged or counted under a rate-limited warning)
 
     @property
     def channel(self) -> str:
         return self.prefix + "cancel"
 
-    def _ensure_listener(self) -> None:
+    @property
+    def leases_key(self) -> str:
+        return self.prefix + "leases"
+
+    def _keys(self, run_id: str) -> list[str]:
+        return [self.leases_key, self.prefix + "cancel:" + run_id, self.prefix + "finished:" + run_id]
+
+    # -- best effort --------------------------------------------------------
+    def _warn(self, what: str, exc: BaseException) -> None:
+        self.failures += 1
+        now = time.monotonic()
+        if now - self._warned_at >= self.warn_every:
+            self._warned_at = now
+            logger.warning("runwire-redis: Redis at %r failed to %s (%s: %s); runs go on, cancellable from their own "
+                           "process only, until it answers again (warned at most every %g s)",
+                           self, what, type(exc).__name__, exc, self.warn_every)
+
+    def _try(self, what: str, call: Callable[[], T], default: T, *, probe: bool = False) -> T:
+        if not probe and time.monotonic() < self._down_until:
+            return default
+        try:
+            result = call()
+        except redis.RedisError as exc:
+            self._down_until = time.monotonic() + self.retry_after
+            self._was_down = True
+            self._warn(what, exc)
+            return default
+        if self._was_down:
+            self._was_down = False
+            self._down_until = 0.0
+            logger.warning("runwire-redis: Redis at %r answers again", self)
+            self._renew_leases(rejoin=True)
+        return result
+
+    # -- threads ------------------------------------------------------------
+    def _ensure_threads(self) -> None:
         with self._lock:
+            if self._heartbeat is None or not self._heartbeat.is_alive():
+                self._heartbeat = threading.Thread(target=self._beat, name="runwire-redis-leases", daemon=True)
+                self._heartbeat.start()
             if self._listener is None or not self._listener.is_alive():
                 self._ready.clear()
                 self._listener = threading.Thread(target=self._listen, name="runwire-redis-cancel", daemon=True)
                 self._listener.start()
-        self._ready.wait(5)
+        self._ready.wait(5)  # set once the listener has subscribed, or failed to
 
     def _listen(self) -> None:
-        while True:
+        while not self._stop.is_set():
+            pubsub = None
             try:
                 pubsub = self.client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self.channel)
                 self._ready.set()
-                for message in pubsub.listen():
-                    if message.get("type") == "message":
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None and message.get("type") == "message":
                         run_id, _, reason = str(message["data"]).partition("\n")
-                        cancel_local(run_id, reason or "cancelled by the user")
+                        cancel_local(run_id, reason or "cancelled by the user", remember=False)
             except redis.RedisError as exc:  # reconnect: cancellation must survive a Redis restart
-                logger.warning("runwire-redis: listener lost Redis (%s); reconnecting", exc)
-                time.sleep(1)
+                self._ready.set()
+                self._warn("deliver cancel requests (the listener reconnects)", exc)
+                self._stop.wait(1)
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except redis.RedisError:
+                        pass
 
+    def _beat(self) -> None:
+        while not self._stop.wait(self.lease_ttl / 3):
+            self._renew_leases(rejoin=self._was_down)
+
+    def _renew_leases(self, *, rejoin: bool) -> None:
+        with self._lock:
+            hosted = list(self._hosted)
+        if hosted:
+            mode = "ADD" if rejoin else "XX"  # after an outage, put back the runs Redis lost
+            self._try("renew the leases of live runs",
+                      lambda: self._renew(keys=[self.leases_key], args=[int(self.lease_ttl * 1000), mode, *hosted]),
+                      None, probe=True)
+
+    # -- the backend --------------------------------------------------------
     def run_started(self, run_id: str) -> Optional[str]:
-        self._ensure_listener()
-        pipe = self.client.pipeline()
-        pipe.sadd(self.prefix + "live", run_id)
-        pipe.getdel(self.prefix + "cancel:" + run_id)
-        _, pending = pipe.execute()
+        self._ensure_threads()
+        with self._lock:
+            self._hosted.add(run_id)
+        pending = self._try("record a live run",
+                            lambda: self._start(keys=self._keys(run_id), args=[run_id, int(self.lease_ttl * 1000)]),
+                            None)
         return pending or None
 
+    def _end(self, run_id: str, finished_ttl: int) -> None:
+        with self._lock:
+            self._hosted.discard(run_id)
+        self._try("record the end of a run", lambda: self._finish(keys=self._keys(run_id), args=[run_id, finished_ttl]),
+                  None)
+
     def run_finished(self, run_id: str) -> None:
-        self.client.srem(self.prefix + "live", run_id)
+        self._end(run_id, self.finished_ttl)
+
+    def run_paused(self, run_id: str) -> None:
+        self._end(run_id, 0)
 
     def cancel(self, run_id: str, reason: str) -> bool:
-        pipe = self.client.pipeline()
-        pipe.sismember(self.prefix + "live", run_id)
-        pipe.set(self.prefix + "cancel:" + run_id, reason, ex=self.pending_ttl)
-        pipe.publish(self.channel, f"{run_id}\n{reason}")
-        live, _, _ = pipe.execute()
-        if live:
-            self.client.delete(self.prefix + "cancel:" + run_id)
+        """True if ``run_id`` holds a live lease (the request is published to its process); otherwise the request
+        waits ``pending_ttl`` s for the run to start, unless the run already finished."""
+        live = self._try("send a cancel request", lambda: self._cancel(
+            keys=self._keys(run_id), args=[run_id, reason, self.pending_ttl, self.channel]), 0)
         return bool(live)
+
+    def live_runs(self) -> set[str]:
+        """The run ids holding a lease now (expired leases are left out)."""
+        now_s, now_us = self.client.time()
+        now_ms = now_s * 1000 + now_us // 1000
+        return set(self.client.zrangebyscore(self.leases_key, f"({now_ms}", "+inf"))
+
+    def close(self) -> None:
+        """Stop the listener and heartbeat threads and close the connections (runs still going lose their leases)."""
+        self._stop.set()
+        for thread in (self._listener, self._heartbeat):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(5)
+        self.client.close()
 
     def __repr__(self) -> str:
         from runwire.utils.redact import redact
