@@ -15,6 +15,6 @@ stream = agent.run("Tell me a very long story", stream=True)
 threading.Timer(0.2, lambda: print(f"cancelled: {agent.cancel_run(stream.run_id, 'took too long')}")).start()
 for event in stream:
     if event.event == "RunCancelled":
-        print("RunCancelled:", event.reason)
+        print(f"RunCancelled: {event.reason}")  # one write: the timer thread prints too
 output = stream.run_output
 print("status:", output.status, "| kept", len(output.content.split()), "words of the partial answer")

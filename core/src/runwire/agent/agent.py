@@ -238,23 +238,18 @@ class Agent(AgentLifecycle):
         return self._toolkits
 
     async def aclose(self) -> None:
-        """Release what the agent's toolkits hold (MCP connections, subprocesses); the agent stays usable."""
-        if self._functions is None:
-            return
+        """Release what the agent's toolkits hold (MCP connections, subprocesses), then the storage, models and
+        sinks it made from names or URLs (:class:`AgentLifecycle`: also ``close()``, ``with``, ``async with``);
+        the agent stays usable."""
         errors = []
-        for toolkit in self._toolkits:
+        for toolkit in self._toolkits if self._functions is not None else []:
             try:
                 await toolkit.aclose()
             except Exception as exc:  # close the others anyway
                 errors.append(exc)
+        await super().aclose()
         if errors:
             raise errors[0]
-
-    async def __aenter__(self) -> "Agent":
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self.aclose()
 
     # -- building a run -----------------------------------------------------
     def _context(
