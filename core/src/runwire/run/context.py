@@ -78,6 +78,7 @@ class RunContext:
         self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
         if store_events and output.events is None:
             output.events = []
+        output.store_events, output.events_to_skip = store_events, sorted(events_to_skip)
 
     @property
     def cancel_requested(self) -> bool:

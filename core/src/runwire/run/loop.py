@@ -159,15 +159,18 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
             _check_cancel(ctx)
             yield ctx.stamp(MemoryUpdateStartedEvent())
             ctx.memories = await ctx.agent.get_memory_updater().update(ctx, ctx.memories)
-            yield ctx.stamp(MemoryUpdateCompletedEvent(memories=[m.memory for m in ctx.memories]))
+            yield ctx.stamp(MemoryUpdateCompletedEvent(memories=list(ctx.memories)))
         _finish_metrics(ctx)
         out.status = RunStatus.completed
+        out.session_state = ctx.session_state
         yield ctx.stamp(
             RunCompletedEvent(
                 content=out.content,
                 content_type=out.content_type,
                 reasoning_content=out.reasoning_content,
                 metrics=out.metrics,
+                session_state=ctx.session_state,
+                metadata=out.metadata,
             )
         )
     except asyncio.CancelledError:
@@ -226,7 +229,7 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
             output_schema=agent.output_schema if agent.parser_model is None and not intermediate else None,
             run_id=ctx.run_id,
         )
-        call = Metrics()
+        call = Metrics(id=model.id, provider=model.provider)
         t0 = time.perf_counter()
         text = ctx.streamed  # every content chunk of the run, in order
         turn_start = len(text)
@@ -270,7 +273,11 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
             Message(role="assistant", content=content or None, tool_calls=calls or None, reasoning_content=reasoning_text)
         )
         out.metrics.add_call("model", call)
-        yield ctx.stamp(ModelRequestCompletedEvent(model=model.id, model_provider=model.provider, metrics=call))
+        yield ctx.stamp(ModelRequestCompletedEvent(
+            model=model.id, model_provider=model.provider, metrics=call, input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens, total_tokens=call.total_tokens, time_to_first_token=call.time_to_first_token,
+            reasoning_tokens=call.reasoning_tokens, cache_read_tokens=call.cache_read_tokens,
+            cache_write_tokens=call.cache_write_tokens))
         if not calls:
             return
         executions = _new_executions(ctx, calls)
