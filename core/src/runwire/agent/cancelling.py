@@ -30,7 +30,7 @@ class ClassOrInstanceMethod(Generic[F]):
     """A method with one behaviour when called on the class and another on an instance."""
 
     def __init__(self, on_class: F, on_instance: Callable[..., Any], doc: str) -> None:
-        self.on_class = on_class
+        self.on_class: F = on_class
         self.on_instance = on_instance
         self.__doc__ = doc
 

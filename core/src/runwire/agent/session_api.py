@@ -72,7 +72,7 @@ class SessionAPI:
             self._recent.popitem(last=False)
 
     def _recent_run(self, run_id: str) -> Optional[RunOutput]:
-        return (self._recent or {}).get(run_id)
+        return self._recent.get(run_id) if self._recent is not None else None
 
     def _recent_runs(self, session_id: Optional[str]) -> list[RunOutput]:
         return [r for r in (self._recent or {}).values() if session_id is None or r.session_id == session_id]

@@ -58,6 +58,10 @@ class RunRequirement:
         te = self.tool_execution
         return te.result if te.external_execution_required else None
 
+    @external_execution_result.setter
+    def external_execution_result(self, result: Optional[str]) -> None:
+        self.tool_execution.result = result
+
     # -- what is still needed ---------------------------------------------------
     @property
     def _waiting(self) -> bool:

@@ -59,6 +59,11 @@ class Function:
         if unknown:
             raise ValueError(f"tool {self.name!r}: user_input_fields {unknown} are not parameters of the function")
 
+    @property
+    def entrypoint(self) -> Callable[..., Any]:
+        """The wrapped function (Agno's name for it): ``tool.entrypoint(**args)`` runs it directly."""
+        return self.fn
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
 
