@@ -507,7 +507,8 @@ class Agent(SessionAPI, AgentLifecycle):
         return RunContext(
             self, run, model, run.messages, self.get_functions(),
             store_events=self.store_events, events_to_skip=self.events_to_skip,
-            session_state=dict(self.session_state or {}), max_turns=self.max_turns,
+            session_state=run.session_state if run.session_state is not None else dict(self.session_state or {}),
+            max_turns=self.max_turns,
             tool_call_limit=self.tool_call_limit, storage=self.get_storage(),
         )
 

@@ -60,20 +60,38 @@ async def _acancel_live(run_id: str, reason: Optional[str] = None) -> bool:
     return cancel_run(run_id, reason)
 
 
+def _cancel_paused_in_memory(agent: "Agent", run_id: str, reason: str) -> bool:
+    """A run this agent paused in this process is cancelled in place (its continue_run then refuses)."""
+    from runwire.run.output import RunStatus
+
+    run = agent._recent_run(run_id)
+    if run is None or run.status != RunStatus.paused:
+        return False
+    run.status, run.cancel_reason = RunStatus.cancelled, reason
+    for te in run.tools:
+        if te.status == "paused":
+            te.status = "interrupted"
+    return True
+
+
 def _cancel_on_agent(agent: "Agent", run_id: str, reason: Optional[str] = None) -> bool:
     if cancel_run(run_id, reason):
         return True
+    reason = reason or "cancelled by the user"
     if agent.get_storage() is None:
-        return False
+        return _cancel_paused_in_memory(agent, run_id, reason)
     from runwire.run.sync_bridge import get_runner
 
-    return get_runner()(agent._cancel_stored(run_id, reason or "cancelled by the user"))
+    stored = get_runner()(agent._cancel_stored(run_id, reason))
+    return _cancel_paused_in_memory(agent, run_id, reason) or stored
 
 
 async def _acancel_on_agent(agent: "Agent", run_id: str, reason: Optional[str] = None) -> bool:
     if cancel_run(run_id, reason):
         return True
-    return await agent._cancel_stored(run_id, reason or "cancelled by the user")
+    reason = reason or "cancelled by the user"
+    stored = agent.get_storage() is not None and await agent._cancel_stored(run_id, reason)
+    return _cancel_paused_in_memory(agent, run_id, reason) or stored
 
 
 _DOC = """Stop the run ``run_id``: live here or (with a cancellation backend) elsewhere; called on an

@@ -71,6 +71,7 @@ class RunContext:
         self.tool_specs = [fn.spec() for fn in functions.values()]
         self.last_parsed: Any = None
         self.stop_after_tools = False
+        self.paused = False
         self.storage = storage
         self.session_state_given = session_state_given
         self.memories: list[Any] = []

@@ -110,7 +110,7 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
             if pending:
                 async for event in _tools_turn(ctx, pending):
                     yield event
-                if out.status == RunStatus.paused:
+                if ctx.paused:  # (the output may already be continued elsewhere)
                     return
         else:
             yield ctx.stamp(RunStartedEvent(model=ctx.model.id, model_provider=ctx.model.provider))
@@ -127,7 +127,7 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
             if not answered:
                 async for event in _turns(ctx, turns):
                     yield event
-                if out.status == RunStatus.paused:
+                if ctx.paused:
                     return
             answered = False
             turns = ctx.turns
@@ -283,7 +283,7 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
         executions = _new_executions(ctx, calls)
         async for event in _tools_turn(ctx, executions):
             yield event
-        if out.status == RunStatus.paused:
+        if ctx.paused:
             return
         if ctx.stop_after_tools:
             ctx.streamed.extend(te.result for te in executions if te.result)
@@ -345,6 +345,7 @@ async def _tools_turn(ctx: RunContext, executions: list[ToolExecution]) -> Async
     waiting = [te for te in executions if te.status == "paused"]
     if waiting:
         ctx.output.status = RunStatus.paused
+        ctx.paused = True  # this loop stops here, even if the run is continued before its stream is closed
         _finish_metrics(ctx)
         yield ctx.stamp(RunPausedEvent(tools=list(waiting)))
         return
