@@ -267,6 +267,7 @@ class Agent(SessionAPI, AgentLifecycle):
         videos: Optional[Sequence[Video]],
         files: Optional[Sequence[File]],
         store_events: Optional[bool],
+        metadata: Optional[dict[str, Any]] = None,
     ) -> "RunContext":
         model = self.get_model()
         messages = input_to_messages(input, images=images, audio=audio, videos=videos, files=files)
@@ -289,6 +290,7 @@ class Agent(SessionAPI, AgentLifecycle):
             audio=list(audio) if audio else None,
             videos=list(videos) if videos else None,
             files=list(files) if files else None,
+            metadata=metadata,
         )
         state = session_state if session_state is not None else dict(self.session_state or {})
         output.session_state = state
@@ -354,6 +356,7 @@ class Agent(SessionAPI, AgentLifecycle):
         files: Optional[Sequence[File]] = None,
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
+        metadata: Optional[dict[str, Any]] = None,
     ) -> Union[RunOutput, "RunStream"]:
         """Run the agent on ``input``; a RunOutput, or with ``stream=True`` an iterator of events.
 
@@ -365,7 +368,7 @@ class Agent(SessionAPI, AgentLifecycle):
         runner = get_runner()
         ctx = self._context(
             input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,
-            images=images, audio=audio, videos=videos, files=files, store_events=store_events,
+            images=images, audio=audio, videos=videos, files=files, store_events=store_events, metadata=metadata,
         )
         if self.stream if stream is None else stream:
             return RunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps), runner,
@@ -402,11 +405,12 @@ class Agent(SessionAPI, AgentLifecycle):
         files: Optional[Sequence[File]] = None,
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
+        metadata: Optional[dict[str, Any]] = None,
     ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]:
         """Async :meth:`run`: ``await agent.arun(...)``, or ``async for event in agent.arun(..., stream=True)``."""
         ctx = self._context(
             input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,
-            images=images, audio=audio, videos=videos, files=files, store_events=store_events,
+            images=images, audio=audio, videos=videos, files=files, store_events=store_events, metadata=metadata,
         )
         if self.stream if stream is None else stream:
             return AsyncRunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps),

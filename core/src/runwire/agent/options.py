@@ -22,3 +22,4 @@ class RunOptions(TypedDict, total=False):
     files: Optional[Sequence[File]]
     store_events: Optional[bool]
     yield_run_output: bool
+    metadata: Optional[dict[str, Any]]
