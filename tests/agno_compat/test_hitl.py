@@ -256,6 +256,21 @@ def test_async_streamed_external_execution(model, db):
     assert "".join(asyncio.run(main())) == "Two files."
 
 
+def test_continue_with_the_paused_event_as_run_response():
+    from runwire.testing import ScriptedModel
+
+    agent = Agent(model=ScriptedModel(HN), tools=[get_top_hackernews_stories])
+
+    async def main():
+        async for run_event in agent.arun("go", stream=True):
+            if run_event.is_paused:
+                for req in run_event.active_requirements:
+                    req.confirm()
+                return await agent.acontinue_run(run_response=run_event)
+
+    assert asyncio.run(main()).content == "Here are the top 2 stories." and fetched == [2]
+
+
 def test_async_requirements_style(model):
     agent = Agent(model=model(HN), tools=[get_top_hackernews_stories])
 

@@ -113,9 +113,15 @@ def test_datetimes_are_iso_8601_in_json_and_native_in_to_dict():
     assert event.to_json_dict()["at"] == "2026-01-02T03:04:05+00:00"
 
     answer = '{"title": "Standup", "when": "2026-01-02T03:04:05Z"}'
-    out = Agent(model=ScriptedModel([answer]), output_schema=Meeting).run("when?")
-    assert out.to_dict()["content"]["when"] == WHEN
+    agent = Agent(model=ScriptedModel([answer]), output_schema=Meeting, store_events=True, events_to_skip=[])
+    out = agent.run("when?")
+    # As in Agno: the RunOutput dumps a pydantic content in JSON mode, an event in Python mode.
+    assert out.to_dict()["content"]["when"] == "2026-01-02T03:04:05Z"
+    assert out.events[-3].event == "RunContent" and out.events[-3].to_dict()["content"]["when"] == WHEN
     assert json.loads(out.to_json())["content"]["when"] == "2026-01-02T03:04:05Z"
+    out.content = {"when": WHEN}  # other values stay native
+    assert out.to_dict()["content"]["when"] is WHEN
+    assert json.loads(out.to_json())["content"]["when"] == "2026-01-02T03:04:05+00:00"
     out.metadata = {"due": WHEN}
     assert out.to_dict()["metadata"]["due"] is WHEN
     assert json.loads(out.to_json())["metadata"]["due"] == "2026-01-02T03:04:05+00:00"

@@ -481,6 +481,10 @@ class Agent(SessionAPI, AgentLifecycle):
     # -- human in the loop ---------------------------------------------------
     async def _continuable(self, run_response: Optional[RunOutput], run_id: Optional[str],
                            session_id: Optional[str], updated_tools: Optional[Sequence[Any]]) -> RunOutput:
+        if isinstance(run_response, RunOutputEvent):  # the RunPaused event itself, as some Agno code passes it
+            run_id, session_id = run_response.run_id, session_id or run_response.session_id
+            updated_tools = updated_tools or getattr(run_response, "tools", None)
+            run_response = None
         run = run_response
         if run is None:
             if run_id is None:

@@ -174,6 +174,8 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
             )
         )
     except asyncio.CancelledError:
+        if ctx.paused:  # this loop ended at RunPaused: the run is no longer its to record (it may be continued)
+            raise
         if ctx.cancel_reason is None:  # the caller's task was cancelled (a timeout, a shutdown): let it through
             ctx.unyielded = ctx.stamp(_cancelled(ctx, "the task running the run was cancelled"))
             raise
@@ -184,7 +186,7 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
     except RunCancelledError as exc:
         yield ctx.stamp(_cancelled(ctx, ctx.cancel_reason or str(exc) or "cancelled"))
     except GeneratorExit:  # the caller stopped reading the stream: the run ends here, recorded as cancelled
-        if out.status not in (RunStatus.completed, RunStatus.paused):
+        if out.status not in (RunStatus.completed, RunStatus.paused) and not ctx.paused:
             ctx.unyielded = ctx.stamp(_cancelled(ctx, "the caller closed the stream before the run finished"))
         raise
     except Exception as exc:

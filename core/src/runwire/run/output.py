@@ -114,8 +114,14 @@ class RunOutput:
         return json.dumps(to_jsonable(self.content))
 
     def to_dict(self) -> dict[str, Any]:
-        """The run as a dict; values such as datetimes stay native (use :meth:`to_json_dict` for JSON)."""
-        return dataclass_to_dict(self, native=True)
+        """The run as a dict; values such as datetimes stay native (use :meth:`to_json_dict` for JSON).
+
+        As in Agno, a pydantic ``content`` is dumped in its JSON mode.
+        """
+        data = dataclass_to_dict(self, native=True)
+        if hasattr(self.content, "model_dump"):
+            data["content"] = to_jsonable(self.content)
+        return data
 
     def to_json_dict(self) -> dict[str, Any]:
         """The run as JSON-ready data (datetimes in ISO 8601): what storage and the wire carry."""
