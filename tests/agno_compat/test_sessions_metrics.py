@@ -3,7 +3,7 @@
 import pytest
 
 from runwire.agent import Agent, RunOutput
-from runwire.run.context import RunContext
+from runwire.run import RunContext  # Agno: from agno.run import RunContext
 from runwire.testing import ScriptedModel, ToolCall
 
 
