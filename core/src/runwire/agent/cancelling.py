@@ -61,7 +61,7 @@ async def _acancel_live(run_id: str, reason: Optional[str] = None) -> bool:
 
 
 def _cancel_paused_in_memory(agent: "Agent", run_id: str, reason: str) -> bool:
-    """A run this agent paused in this process is cancelled in place (its continue_run then refuses)."""
+    """Without storage, a run this agent paused in this process is cancelled in place (continue_run then refuses)."""
     from runwire.run.output import RunStatus
 
     run = agent._recent_run(run_id)
@@ -82,16 +82,16 @@ def _cancel_on_agent(agent: "Agent", run_id: str, reason: Optional[str] = None) 
         return _cancel_paused_in_memory(agent, run_id, reason)
     from runwire.run.sync_bridge import get_runner
 
-    stored = get_runner()(agent._cancel_stored(run_id, reason))
-    return _cancel_paused_in_memory(agent, run_id, reason) or stored
+    return bool(get_runner()(agent._cancel_stored(run_id, reason)))  # storage decides (a continue may have claimed it)
 
 
 async def _acancel_on_agent(agent: "Agent", run_id: str, reason: Optional[str] = None) -> bool:
     if cancel_run(run_id, reason):
         return True
     reason = reason or "cancelled by the user"
-    stored = agent.get_storage() is not None and await agent._cancel_stored(run_id, reason)
-    return _cancel_paused_in_memory(agent, run_id, reason) or stored
+    if agent.get_storage() is None:
+        return _cancel_paused_in_memory(agent, run_id, reason)
+    return await agent._cancel_stored(run_id, reason)
 
 
 _DOC = """Stop the run ``run_id``: live here or (with a cancellation backend) elsewhere; called on an

@@ -199,7 +199,8 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
         _finish_metrics(ctx)
         yield ctx.stamp(RunErrorEvent(content=str(exc), error_type=type(exc).__name__))
     finally:
-        unregister_run(ctx.run_id)
+        if not ctx.paused:  # a paused run left the registry as it paused
+            unregister_run(ctx.run_id)
 
 
 async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
@@ -348,6 +349,7 @@ async def _tools_turn(ctx: RunContext, executions: list[ToolExecution]) -> Async
     if waiting:
         ctx.output.status = RunStatus.paused
         ctx.paused = True  # this loop stops here, even if the run is continued before its stream is closed
+        unregister_run(ctx.run_id)  # not live while it waits: cancel_run finds it paused (in storage or memory)
         _finish_metrics(ctx)
         yield ctx.stamp(RunPausedEvent(tools=list(waiting)))
         return
