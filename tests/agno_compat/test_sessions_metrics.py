@@ -138,5 +138,6 @@ def test_memory_update_completed_carries_memory_objects(db):
     (done,) = [e for e in events if e.event == "MemoryUpdateCompleted"]
     assert [(m.memory, m.user_id) for m in done.memories] == [("Ann likes tea", "ann")]
     assert done.memories[0].memory_id and isinstance(done.memories[0].topics, list)
+    assert (done.memories[0].input, done.memories[0].agent_id) == ("I like tea", agent.id)
     back = type(done).from_dict(done.to_json_dict())
     assert back.memories[0].memory == "Ann likes tea"

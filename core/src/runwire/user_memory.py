@@ -10,7 +10,12 @@ from uuid import uuid4
 
 @dataclass
 class UserMemory:
-    """Something remembered about a user, kept across sessions."""
+    """Something remembered about a user, kept across sessions (the fields of Agno's UserMemory).
+
+    Storage keeps ``memory``, ``topics``, ``user_id``, the id and the times;
+    ``input`` (what the user said) and ``agent_id`` are set on new memories as the
+    MemoryUpdateCompleted event reports them, and are not stored.
+    """
 
     memory: str
     user_id: Optional[str] = None
@@ -18,3 +23,7 @@ class UserMemory:
     topics: list[str] = field(default_factory=list)
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
+    input: Optional[str] = None
+    agent_id: Optional[str] = None
+    team_id: Optional[str] = None
+    feedback: Optional[str] = None
