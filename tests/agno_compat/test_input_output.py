@@ -127,6 +127,13 @@ def test_datetimes_are_iso_8601_in_json_and_native_in_to_dict():
     assert json.loads(out.to_json())["metadata"]["due"] == "2026-01-02T03:04:05+00:00"
 
 
+def test_every_event_has_content_as_in_agno():
+    agent = Agent(model=ScriptedModel(["Hi there."]))
+    printed = [(e.event, e.content) for e in agent.run("x", stream=True, stream_events=True)]
+    assert ("RunStarted", None) in printed and ("RunContent", "Hi ") in printed
+    assert printed[-1] == ("RunCompleted", "Hi there.")
+
+
 def test_run_metadata_reaches_the_output_and_the_completed_event():
     agent = Agent(model=ScriptedModel(["ok"]))
     events = list(agent.run("x", stream=True, stream_events=True, metadata={"ticket": 42}))

@@ -85,6 +85,7 @@ class RunOutputEvent:
     session_id: Optional[str] = None
     agent_id: Optional[str] = None
     agent_name: Optional[str] = None
+    content: Any = None  # on every event, as in Agno (None where the event carries none)
 
     event_name: ClassVar[str] = ""
 
