@@ -127,6 +127,20 @@ def test_datetimes_are_iso_8601_in_json_and_native_in_to_dict():
     assert json.loads(out.to_json())["metadata"]["due"] == "2026-01-02T03:04:05+00:00"
 
 
+def test_storage_writes_datetimes_in_iso_8601(db):
+    from runwire.testing import ToolCall
+
+    def schedule() -> object:
+        """Schedule the meeting."""
+        yield Scheduled()
+        yield "scheduled"
+
+    agent = Agent(model=ScriptedModel([[ToolCall("schedule", {})], "Done."]), tools=[schedule], db=db)
+    out = agent.run("schedule it")
+    (stored,) = [e for e in agent.get_run_events(out.run_id) if e.event == "Scheduled"]
+    assert stored.to_dict()["at"] == "2026-01-02T03:04:05+00:00"  # not str(datetime): "2026-01-02 03:04:05+00:00"
+
+
 def test_every_event_has_content_as_in_agno():
     agent = Agent(model=ScriptedModel(["Hi there."]))
     printed = [(e.event, e.content) for e in agent.run("x", stream=True, stream_events=True)]
