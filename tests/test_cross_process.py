@@ -68,7 +68,7 @@ def test_pause_in_one_process_continue_in_another(db_url, tmp_path):
     done = agent.continue_run(run_id=run_id, session_id=session, updated_tools=stored.tools)
     assert done.status == "completed" and done.content == "Sent." and done.user_id == "ann"
     assert done.tools[0].result == "transferred 50"
-    names = event_names(agent.get_run_output(run_id, session).events)
+    names = event_names(agent.get_run_events(run_id))  # the full log (the run itself keeps no events)
     assert names[0] == "RunStarted" and "RunPaused" in names and "RunContinued" in names and names[-1] == "RunCompleted"
 
 

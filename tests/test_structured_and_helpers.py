@@ -159,7 +159,19 @@ def test_seed_handling_events_prints_reasoning_steps():
     assert len(lines) == 2 and "Understand" in lines[0]
 
 
-def test_reasoning_model_that_ignores_the_format_fails_clearly():
+def test_reasoning_model_that_ignores_the_format_gives_its_text_as_reasoning():
+    # As Agno does with a reasoning model's plain answer: the text is the reasoning, one step.
     agent = Agent(model=ScriptedModel(["x"]), reasoning=True, reasoning_model=ScriptedModel(["I refuse to use JSON"]))
-    with pytest.raises(RunFailedError, match="does not fit|no 'steps' list"):
-        agent.run("go")
+    out = agent.run("go")
+    assert out.content == "x" and out.reasoning_content == "I refuse to use JSON"
+    assert [s.result for s in out.reasoning_steps] == ["I refuse to use JSON"]
+
+
+def test_a_failing_reasoning_model_is_a_warning_and_the_run_goes_on(caplog):
+    agent = Agent(model=ScriptedModel(["x"]), reasoning=True, reasoning_model=ScriptedModel([RuntimeError("down")]),
+                  store_events=True, events_to_skip=[])
+    with caplog.at_level("WARNING", logger="runwire.reasoning"):
+        out = agent.run("go")
+    assert out.status == "completed" and out.content == "x" and out.reasoning_steps is None
+    assert "reasoning failed (RuntimeError: down)" in caplog.text
+    assert "ReasoningCompleted" not in event_names(out.events)

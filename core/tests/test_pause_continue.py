@@ -49,7 +49,7 @@ KINDS = {
     "confirmation": (ToolCall("delete_file", {"path": "a.txt"}), "tools_requiring_confirmation",
                      lambda t: setattr(t, "confirmed", True), ("delete_file", "a.txt")),
     "user_input": (ToolCall("send_invite", {"name": "Ann"}), "tools_requiring_user_input",
-                   lambda t: setattr(t.user_input_schema[0], "value", "ann@example.com"),
+                   lambda t: setattr(t.user_input_schema[1], "value", "ann@example.com"),
                    ("send_invite", "Ann", "ann@example.com")),
     "external": (ToolCall("run_on_laptop", {"command": "ls"}), "tools_awaiting_external_execution",
                  lambda t: setattr(t, "result", "a.txt b.txt"), None),
@@ -115,8 +115,10 @@ def test_user_input_fills_the_arguments():
     agent = agent_for([[ToolCall("send_invite", {"name": "Ann"})], "Invited."])
     paused = agent.run("invite Ann")
     waiting = paused.tools_requiring_user_input[0]
-    assert [f.name for f in waiting.user_input_schema] == ["email"]
-    waiting.user_input_schema[0].value = "ann@example.com"
+    # As in Agno: every parameter, pre-filled with the model's values; user_input_fields are the human's to fill.
+    assert [(f.name, f.value, f.required) for f in waiting.user_input_schema] == [("name", "Ann", False), ("email", None, True)]
+    assert "email" not in send_invite.spec()["function"]["parameters"]["properties"]  # the model is not asked for it
+    waiting.user_input_schema[1].value = "ann@example.com"
     done = agent.continue_run(paused)
     assert calls == [("send_invite", "Ann", "ann@example.com")] and done.tools[0].result == "invited Ann at ann@example.com"
 
@@ -158,7 +160,8 @@ def test_updated_tools_by_id_from_storage(tmp_path):
     done = fresh.continue_run(run_id=paused.run_id, session_id="s", updated_tools=[update])
     assert done.content == "Gone." and done.run_id == paused.run_id
     stored = fresh.get_run_output(paused.run_id, "s")
-    names = event_names(stored.events)
+    assert stored.events is None  # store_events is off: the run keeps none; its full log is still there
+    names = event_names(fresh.get_run_events(paused.run_id))
     assert names.count("RunStarted") == 1 and names.index("RunPaused") < names.index("RunContinued")
     assert names[-1] == "RunCompleted" and stored.status == "completed"
     with pytest.raises(ContinueRunError, match="there is no run 'missing'"):
@@ -172,7 +175,7 @@ def test_a_paused_run_can_be_cancelled_in_storage(tmp_path):
     assert agent.cancel_run(paused.run_id, "changed my mind")
     stored = agent.get_run_output(paused.run_id)
     assert stored.status == "cancelled" and stored.cancel_reason == "changed my mind"
-    assert event_names(stored.events)[-1] == "RunCancelled" and stored.tools[0].status == "interrupted"
+    assert event_names(agent.get_run_events(paused.run_id))[-1] == "RunCancelled" and stored.tools[0].status == "interrupted"
     assert not agent.cancel_run(paused.run_id)  # already finished
     with pytest.raises(ContinueRunError, match="is cancelled, not paused"):
         agent.continue_run(run_id=paused.run_id, session_id="s")

@@ -35,11 +35,11 @@ async def test_arun_returns_the_same_output(weather_script, weather_tool):
     assert out.content == "It is sunny in Paris." and out.status == "completed"
 
 
-def test_session_id_is_generated_per_run_and_not_written_to_the_agent():
-    agent = Agent(model=ScriptedModel(["a", "b"]))
+def test_the_first_run_names_the_agents_session_and_later_runs_reuse_it():
+    agent = Agent(model=ScriptedModel(["a", "b", "c"]))  # as in Agno
     first, second = agent.run("x"), agent.run("y")
-    assert first.session_id and second.session_id and first.session_id != second.session_id
-    assert agent.session_id is None
+    assert first.session_id and first.session_id == second.session_id == agent.session_id
+    assert agent.run("z", session_id="other").session_id == "other" and agent.session_id == first.session_id
 
 
 def test_plain_stream_yields_only_content_and_control_events(weather_script, weather_tool):

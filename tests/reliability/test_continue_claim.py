@@ -52,7 +52,7 @@ async def test_concurrent_continues_run_the_confirmed_tool_once(storage, contend
                                                     in str(e)) for e in lost), lost
     final = await agent.aget_run_output(paused.run_id)
     assert final.status == "completed"
-    assert [e.event for e in final.events].count("ToolCallCompleted") == 1
+    assert [e.event for e in await agent.aget_run_events(paused.run_id)].count("ToolCallCompleted") == 1
 
 
 async def test_a_cancelled_paused_run_cannot_be_continued_from_a_stale_object(storage):

@@ -92,7 +92,7 @@ async def test_user_memories_are_updated_and_used_later(storage):
     first = await agent.arun("I love green tea", user_id="ann", session_id="m1")
     names = event_names(first.events)
     assert names[-3:] == ["MemoryUpdateStarted", "MemoryUpdateCompleted", "RunCompleted"]
-    assert first.events[-2].memories == ["Ann likes green tea"]
+    assert [m.memory for m in first.events[-2].memories] == ["Ann likes green tea"]  # UserMemory objects, as in Agno
     assert first.metrics.details["memory_model"][0].output_tokens > 0
     await agent.arun("What should I drink?", user_id="ann", session_id="m2")
     system = model.requests[-1].messages[0]

@@ -9,6 +9,7 @@ RunOutput) are rebuilt as the right classes.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
 import sys
 import types
@@ -39,33 +40,49 @@ def _hints(cls: type) -> dict[str, Any]:
     return hints
 
 
-def to_jsonable(value: Any) -> Any:
-    """Return ``value`` as JSON-compatible data (dicts, lists, str, numbers)."""
+_TIMES = (datetime.datetime, datetime.date, datetime.time)
+
+
+def to_jsonable(value: Any, native: bool = False) -> Any:
+    """Return ``value`` as JSON-compatible data (dicts, lists, str, numbers; datetimes in ISO 8601).
+
+    ``native=True`` turns dataclasses and pydantic models into dicts too, but keeps
+    other values (datetimes, UUIDs, ...) as they are, as Agno's ``to_dict()`` does.
+    """
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, enum.Enum):
         return value.value
-    to_dict = getattr(value, "to_dict", None)
-    if to_dict is not None and not isinstance(value, type):
-        return to_dict()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclass_to_dict(value)
+    if not isinstance(value, type):
+        if not native:
+            to_json_dict = getattr(value, "to_json_dict", None)
+            if to_json_dict is not None:
+                return to_json_dict()
+        to_dict = getattr(value, "to_dict", None)
+        if to_dict is not None:
+            return to_dict()
+        if dataclasses.is_dataclass(value):
+            return dataclass_to_dict(value, native)
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, native) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in value]
+        return [to_jsonable(v, native) for v in value]
     if isinstance(value, bytes):
         import base64
 
         return base64.b64encode(value).decode("ascii")
     dump = getattr(value, "model_dump", None)  # pydantic models
     if dump is not None:
-        return dump(mode="json")
+        return dump() if native else dump(mode="json")
+    if native:
+        return value
+    if isinstance(value, _TIMES):
+        return value.isoformat()
     return str(value)
 
 
-def dataclass_to_dict(obj: Any) -> dict[str, Any]:
-    return {name: to_jsonable(getattr(obj, name)) for name in field_names(type(obj))}
+def dataclass_to_dict(obj: Any, native: bool = False) -> dict[str, Any]:
+    return {name: to_jsonable(getattr(obj, name), native) for name in field_names(type(obj))}
 
 
 def from_jsonable(tp: Any, value: Any) -> Any:

@@ -26,12 +26,22 @@ class Usage:
 
 
 @dataclass
+class ToolCallMetrics:
+    """Timing of one tool call: wall-clock ``start_time`` / ``end_time`` (epoch seconds) and ``duration``."""
+
+    start_time: Optional[float] = None
+    end_time: Optional[float] = None
+    duration: Optional[float] = None
+
+
+@dataclass
 class Metrics:
     """Metrics of a model call, or of a whole run (the sum of its calls).
 
     Times are seconds. ``time_to_first_token`` is measured from the start of the
     run (or call) to the first content or reasoning token. ``details`` keeps the
-    per-call metrics by kind of model ("model", "parser_model", ...).
+    per-call metrics by kind of model ("model", "parser_model", ...), each
+    naming its model (``id``, ``provider``).
     """
 
     input_tokens: int = 0
@@ -46,6 +56,8 @@ class Metrics:
     model_calls: int = 0
     details: Optional[dict[str, list["Metrics"]]] = None
     provider_metrics: dict[str, Any] = field(default_factory=dict)
+    id: Optional[str] = None  # on a model call's entry in ``details``: the model's id
+    provider: Optional[str] = None  # ... and its provider
 
     @property
     def tokens_per_second(self) -> Optional[float]:

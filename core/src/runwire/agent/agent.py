@@ -21,13 +21,14 @@ from typing import (
 )
 
 from runwire._ids import new_id
+from runwire.agent.cancelling import acancel_run_method, cancel_run_method
 from runwire.agent.lifecycle import AgentLifecycle
 from runwire.agent.prompt import system_message
+from runwire.agent.session_api import SessionAPI, stored_events_view
 from runwire.exceptions import RunFailedError
 from runwire.media import Audio, File, Image, Video
-from runwire.run.cancel import cancel_run
 from runwire.run.context import RunContext
-from runwire.run.continuation import apply_updates, check_continuable
+from runwire.run.continuation import apply_updates, check_continuable, tools_from_requirements
 from runwire.run.events import RunCancelledEvent, RunEvent, RunOutputEvent
 from runwire.run.input import input_to_messages
 from runwire.run.loop import current_task, run_loop
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 DEFAULT_EVENTS_TO_SKIP = frozenset({RunEvent.run_content.value})
 
 
-class Agent(AgentLifecycle):
+class Agent(SessionAPI, AgentLifecycle):
     """An agent: a model, instructions and tools.
 
     ``model`` is a Model object or a string ``"provider:model-id"`` (e.g.
@@ -145,6 +146,7 @@ class Agent(AgentLifecycle):
         self._toolkits: list["Toolkit"] = []
         self._storage: Optional["Storage"] = None
         self._memory_updater: Any = None
+        self._recent = None
 
     # -- configuration resolved on first use -------------------------------
     @property
@@ -265,17 +267,20 @@ class Agent(AgentLifecycle):
         videos: Optional[Sequence[Video]],
         files: Optional[Sequence[File]],
         store_events: Optional[bool],
+        metadata: Optional[dict[str, Any]] = None,
     ) -> "RunContext":
         model = self.get_model()
         messages = input_to_messages(input, images=images, audio=audio, videos=videos, files=files)
         system = system_message(self)
         if system is not None:
             messages.insert(0, system)
+        if session_id is None and self.session_id is None:  # as in Agno: the first run names the agent's session
+            self.session_id = new_id()
         output = RunOutput(
             run_id=run_id or new_id(),
             agent_id=self.id,
             agent_name=self.name,
-            session_id=session_id or self.session_id or new_id(),
+            session_id=session_id or self.session_id,
             user_id=user_id or self.user_id,
             model=model.id,
             model_provider=model.provider,
@@ -285,8 +290,11 @@ class Agent(AgentLifecycle):
             audio=list(audio) if audio else None,
             videos=list(videos) if videos else None,
             files=list(files) if files else None,
+            metadata=metadata,
         )
         state = session_state if session_state is not None else dict(self.session_state or {})
+        output.session_state = state
+        self._remember(output)
         return RunContext(
             self,
             output,
@@ -347,20 +355,24 @@ class Agent(AgentLifecycle):
         videos: Optional[Sequence[Video]] = None,
         files: Optional[Sequence[File]] = None,
         store_events: Optional[bool] = None,
+        yield_run_output: bool = False,
+        metadata: Optional[dict[str, Any]] = None,
     ) -> Union[RunOutput, "RunStream"]:
         """Run the agent on ``input``; a RunOutput, or with ``stream=True`` an iterator of events.
 
         Streaming alone yields RunContent, custom events and the control events
         (RunPaused, RunError, RunCancelled); ``stream_events=True`` (or its older
-        name ``stream_intermediate_steps``) yields every event.
+        name ``stream_intermediate_steps``) yields every event; ``yield_run_output=True``
+        yields the RunOutput last.
         """
         runner = get_runner()
         ctx = self._context(
             input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,
-            images=images, audio=audio, videos=videos, files=files, store_events=store_events,
+            images=images, audio=audio, videos=videos, files=files, store_events=store_events, metadata=metadata,
         )
         if self.stream if stream is None else stream:
-            return RunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps), runner)
+            return RunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps), runner,
+                             yield_run_output=yield_run_output)
         return runner(self._drain(ctx))
 
     @overload
@@ -392,14 +404,17 @@ class Agent(AgentLifecycle):
         videos: Optional[Sequence[Video]] = None,
         files: Optional[Sequence[File]] = None,
         store_events: Optional[bool] = None,
+        yield_run_output: bool = False,
+        metadata: Optional[dict[str, Any]] = None,
     ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]:
         """Async :meth:`run`: ``await agent.arun(...)``, or ``async for event in agent.arun(..., stream=True)``."""
         ctx = self._context(
             input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,
-            images=images, audio=audio, videos=videos, files=files, store_events=store_events,
+            images=images, audio=audio, videos=videos, files=files, store_events=store_events, metadata=metadata,
         )
         if self.stream if stream is None else stream:
-            return AsyncRunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps))
+            return AsyncRunStream(self._events(ctx), ctx, self._all_events(stream_events, stream_intermediate_steps),
+                                  yield_run_output=yield_run_output)
         return self._drain(ctx)
 
     def _all_events(self, stream_events: Optional[bool], stream_intermediate_steps: Optional[bool]) -> bool:
@@ -435,15 +450,23 @@ class Agent(AgentLifecycle):
         return storage
 
     async def aget_run_output(self, run_id: str, session_id: Optional[str] = None) -> Optional[RunOutput]:
-        """A stored run with its events, or None."""
-        return await self._require_storage().get_run(run_id, session_id)
+        """A stored run with its events as it kept them (``store_events``, ``events_to_skip``), or None.
+        The whole event log: :meth:`get_run_events`."""
+        run = await self._require_storage().get_run(run_id, session_id)
+        if run is not None:
+            run.events = stored_events_view(run, run.events or [])
+        return run
 
     def get_run_output(self, run_id: str, session_id: Optional[str] = None) -> Optional[RunOutput]:
         return get_runner()(self.aget_run_output(run_id, session_id))
 
     async def aget_session(self, session_id: str) -> Optional["Session"]:
-        """A stored session with its runs, or None."""
-        return await self._require_storage().get_session(session_id)
+        """A stored session with its runs (each with its events, as it kept them), or None."""
+        storage = self._require_storage()
+        session = await storage.get_session(session_id)
+        for run in session.runs if session is not None else ():
+            await self._with_events(storage, run)
+        return session
 
     def get_session(self, session_id: str) -> Optional["Session"]:
         return get_runner()(self.aget_session(session_id))
@@ -458,18 +481,28 @@ class Agent(AgentLifecycle):
     # -- human in the loop ---------------------------------------------------
     async def _continuable(self, run_response: Optional[RunOutput], run_id: Optional[str],
                            session_id: Optional[str], updated_tools: Optional[Sequence[Any]]) -> RunOutput:
+        if isinstance(run_response, RunOutputEvent):  # the RunPaused event itself, as some Agno code passes it
+            run_id, session_id = run_response.run_id, session_id or run_response.session_id
+            updated_tools = updated_tools or getattr(run_response, "tools", None)
+            run_response = None
         run = run_response
         if run is None:
             if run_id is None:
                 raise ValueError("continue_run needs run_response=, or run_id= (with session_id=) of a stored run")
             storage = self.get_storage()
+            run = self._recent_run(run_id)  # paused by this agent in this process: continue its live output
             if storage is None:
-                raise ValueError("continue_run(run_id=...) reads the run from storage: give the agent db=...")
-            run = await storage.get_run(run_id, session_id, with_events=False)
-            if run is not None and run.status == RunStatus.interrupted:
-                from runwire.run.continuation import apply_logged_tool_results
+                if run is None:
+                    raise ValueError(f"continue_run(run_id={run_id!r}): this agent has no such run in memory; "
+                                     "give the agent db=... to continue runs across processes")
+            else:  # storage has the last word; the live output is used while both say paused
+                stored = await storage.get_run(run_id, session_id, with_events=False)
+                if stored is not None and stored.status == RunStatus.interrupted:
+                    from runwire.run.continuation import apply_logged_tool_results
 
-                apply_logged_tool_results(run, [e for _, e in await storage.read_events(run.run_id)])
+                    apply_logged_tool_results(stored, [e for _, e in await storage.read_events(stored.run_id)])
+                if run is None or stored is None or not (run.status == stored.status == RunStatus.paused):
+                    run = stored
         if run is not None:
             apply_updates(run, updated_tools)
         run = check_continuable(run, run_id)
@@ -482,7 +515,8 @@ class Agent(AgentLifecycle):
         return RunContext(
             self, run, model, run.messages, self.get_functions(),
             store_events=self.store_events, events_to_skip=self.events_to_skip,
-            session_state=dict(self.session_state or {}), max_turns=self.max_turns,
+            session_state=run.session_state if run.session_state is not None else dict(self.session_state or {}),
+            max_turns=self.max_turns,
             tool_call_limit=self.tool_call_limit, storage=self.get_storage(),
         )
 
@@ -493,21 +527,25 @@ class Agent(AgentLifecycle):
         run_id: Optional[str] = None,
         session_id: Optional[str] = None,
         updated_tools: Optional[Sequence[Any]] = None,
+        requirements: Optional[Sequence[Any]] = None,
         stream: Optional[bool] = None,
         stream_events: Optional[bool] = None,
         stream_intermediate_steps: Optional[bool] = None,
+        yield_run_output: bool = False,
     ) -> Union[RunOutput, "RunStream"]:
         """Resume a paused run once its waiting tools are confirmed, answered or executed.
 
         Give the paused ``run_response``, or ``run_id`` (and ``session_id``) of a run
         in this agent's storage, possibly paused by another process, with
-        ``updated_tools``. The run keeps its ids; it may pause again.
+        ``updated_tools`` or Agno's ``requirements``. The run keeps its ids; it may pause again.
         """
         runner = get_runner()
+        updated_tools = _answers(updated_tools, requirements)
         run = runner(self._continuable(run_response, run_id, session_id, updated_tools))
         ctx = self._continue_context(run)
         if self.stream if stream is None else stream:
-            return RunStream(self._events(ctx, True), ctx, self._all_events(stream_events, stream_intermediate_steps), runner)
+            return RunStream(self._events(ctx, True), ctx, self._all_events(stream_events, stream_intermediate_steps), runner,
+                             yield_run_output=yield_run_output)
         return runner(self._drain(ctx, True))
 
     def acontinue_run(
@@ -517,16 +555,19 @@ class Agent(AgentLifecycle):
         run_id: Optional[str] = None,
         session_id: Optional[str] = None,
         updated_tools: Optional[Sequence[Any]] = None,
+        requirements: Optional[Sequence[Any]] = None,
         stream: Optional[bool] = None,
         stream_events: Optional[bool] = None,
         stream_intermediate_steps: Optional[bool] = None,
+        yield_run_output: bool = False,
     ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]:
         """Async :meth:`continue_run`: awaitable, or with ``stream=True`` an async iterator."""
         all_events = self._all_events(stream_events, stream_intermediate_steps)
+        updated_tools = _answers(updated_tools, requirements)
         if self.stream if stream is None else stream:
             holder: list[AsyncRunStream] = []  # the run is read from storage once iteration starts
             stream_obj = AsyncRunStream(self._deferred(holder, run_response, run_id, session_id, updated_tools),
-                                        None, all_events)
+                                        None, all_events, yield_run_output=yield_run_output)
             holder.append(stream_obj)
             return stream_obj
 
@@ -554,25 +595,9 @@ class Agent(AgentLifecycle):
     def recover_runs(self) -> list[str]:
         return get_runner()(self.arecover_runs())
 
-    # -- cancelling -----------------------------------------------------------
-    def cancel_run(self, run_id: str, reason: Optional[str] = None) -> bool:
-        """Stop the run ``run_id``: live here or (with a cancellation backend) elsewhere, or paused in storage.
-
-        A live run ends with RunCancelled and keeps its partial content. Returns
-        False for an unknown or finished run.
-        """
-        if cancel_run(run_id, reason):
-            return True
-        storage = self.get_storage()
-        if storage is None:
-            return False
-
-        return get_runner()(self._cancel_stored(run_id, reason or "cancelled by the user"))
-
-    async def acancel_run(self, run_id: str, reason: Optional[str] = None) -> bool:
-        if cancel_run(run_id, reason):
-            return True
-        return await self._cancel_stored(run_id, reason or "cancelled by the user")
+    # -- cancelling: Agent.cancel_run(run_id) or agent.cancel_run(run_id) (see agent/cancelling.py) ------------
+    cancel_run = cancel_run_method
+    acancel_run = acancel_run_method
 
     async def _cancel_stored(self, run_id: str, reason: str) -> bool:
         storage = self.get_storage()
@@ -590,8 +615,15 @@ class Agent(AgentLifecycle):
                 te.status = "interrupted"
         event = RunCancelledEvent(reason=reason, run_id=run.run_id, session_id=run.session_id,
                                   agent_id=run.agent_id, agent_name=run.agent_name)
-        await storage.save_run_state(run, [event.to_dict()], await storage.next_event_seq(run.run_id))
+        await storage.save_run_state(run, [event.to_json_dict()], await storage.next_event_seq(run.run_id))
         return True
 
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r}, model={self.model!r})"
+
+
+def _answers(updated_tools: Optional[Sequence[Any]], requirements: Optional[Sequence[Any]]) -> Optional[list[Any]]:
+    """The answered tool calls of ``continue_run(updated_tools=..., requirements=...)``, as one list."""
+    if not requirements:
+        return list(updated_tools) if updated_tools else None
+    return [*(updated_tools or []), *tools_from_requirements(requirements)]

@@ -21,3 +21,5 @@ class RunOptions(TypedDict, total=False):
     videos: Optional[Sequence[Video]]
     files: Optional[Sequence[File]]
     store_events: Optional[bool]
+    yield_run_output: bool
+    metadata: Optional[dict[str, Any]]

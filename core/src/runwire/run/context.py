@@ -71,6 +71,7 @@ class RunContext:
         self.tool_specs = [fn.spec() for fn in functions.values()]
         self.last_parsed: Any = None
         self.stop_after_tools = False
+        self.paused = False
         self.storage = storage
         self.session_state_given = session_state_given
         self.memories: list[Any] = []
@@ -78,6 +79,7 @@ class RunContext:
         self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
         if store_events and output.events is None:
             output.events = []
+        output.store_events, output.events_to_skip = store_events, sorted(events_to_skip)
 
     @property
     def cancel_requested(self) -> bool:

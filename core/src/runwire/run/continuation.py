@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 from runwire.exceptions import RunwireError
 from runwire.run.events import RunOutputEvent, ToolCallCompletedEvent
 from runwire.run.output import RunOutput, RunStatus
+from runwire.run.requirement import missing_input
 from runwire.run.tool_execution import ToolExecution
 
 if TYPE_CHECKING:
@@ -18,6 +19,13 @@ class ContinueRunError(RunwireError, ValueError):
     """A run cannot be continued as asked (not paused, unknown, or tools left unanswered)."""
 
 
+def tools_from_requirements(requirements: Iterable[Any]) -> list[Any]:
+    """The tool calls that ``continue_run(requirements=...)`` answers (RunRequirement objects or their dicts)."""
+    from runwire.run.requirement import RunRequirement
+
+    return [(RunRequirement.from_dict(r) if isinstance(r, dict) else r).tool_execution for r in requirements]
+
+
 def apply_updates(run: RunOutput, updated_tools: Optional[Iterable[Any]]) -> None:
     """Copy the human's answers from ``updated_tools`` onto the run's paused tools (matched by tool_call_id)."""
     if not updated_tools:
@@ -25,6 +33,8 @@ def apply_updates(run: RunOutput, updated_tools: Optional[Iterable[Any]]) -> Non
     by_id = {te.tool_call_id: te for te in run.tools}
     for update in updated_tools:
         data = update if isinstance(update, dict) else update.__dict__
+        if "tool_execution" in data:  # a RunRequirement (or its dict) given as a tool
+            data = tools_from_requirements([update])[0].__dict__
         target = by_id.get(data.get("tool_call_id", ""))
         if target is None:
             raise ContinueRunError(f"run {run.run_id} has no tool call {data.get('tool_call_id')!r}")
@@ -58,8 +68,7 @@ def check_continuable(run: Optional[RunOutput], run_id: Optional[str]) -> RunOut
         if te.requires_confirmation and te.confirmed is None:
             problems.append(f"{te.tool_name} ({te.tool_call_id}) needs confirmation: set tool.confirmed = True or False")
         if te.requires_user_input:
-            optional = (te.input_request or {}).get("optional") or ()  # fields a tool that asked may leave empty
-            missing = [f.name for f in te.user_input_schema or [] if f.value is None and f.name not in optional]
+            missing = missing_input(te)  # (fields a tool that asked may leave empty are not missing)
             if missing:
                 problems.append(f"{te.tool_name} ({te.tool_call_id}) needs user input for {', '.join(missing)}: "
                                 "set each field's .value in tool.user_input_schema")
@@ -82,7 +91,8 @@ def resolve_paused(ctx: "RunContext", pending: list[ToolExecution]) -> Iterator[
             yield ctx.stamp(ToolCallCompletedEvent(tool=copy.copy(te), content=te.result))
             continue
         if te.requires_user_input and te.input_request is None:  # a tool that asked reads the answers itself
-            te.tool_args = {**(te.tool_args or {}), **{f.name: f.value for f in te.user_input_schema or []}}
+            answers = {f.name: f.value for f in te.user_input_schema or [] if f.value is not None}
+            te.tool_args = {**(te.tool_args or {}), **answers}
         te.answered = True
         te.status = "pending"
 

@@ -13,11 +13,15 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 from runwire._codec import dataclass_from_dict, dataclass_to_dict
 from runwire.metrics import Metrics
 from runwire.run.tool_execution import ToolExecution
+from runwire.user_memory import UserMemory
+
+if TYPE_CHECKING:
+    from runwire.run.requirement import RunRequirement
 
 
 class RunEvent(str, Enum):
@@ -48,6 +52,20 @@ class RunEvent(str, Enum):
     output_model_response_started = "OutputModelResponseStarted"
     output_model_response_completed = "OutputModelResponseCompleted"
     custom_event = "CustomEvent"
+    # Agno's events for features runwire does not have (hooks, summaries, compression, compaction,
+    # follow-ups): runwire never emits them; their classes are in runwire.run.agno_events.
+    pre_hook_started = "PreHookStarted"
+    pre_hook_completed = "PreHookCompleted"
+    post_hook_started = "PostHookStarted"
+    post_hook_completed = "PostHookCompleted"
+    session_summary_started = "SessionSummaryStarted"
+    session_summary_completed = "SessionSummaryCompleted"
+    compression_started = "CompressionStarted"
+    compression_completed = "CompressionCompleted"
+    compaction_started = "CompactionStarted"
+    compaction_completed = "CompactionCompleted"
+    followups_started = "FollowupsStarted"
+    followups_completed = "FollowupsCompleted"
 
     def __str__(self) -> str:
         return self.value
@@ -67,6 +85,7 @@ class RunOutputEvent:
     session_id: Optional[str] = None
     agent_id: Optional[str] = None
     agent_name: Optional[str] = None
+    content: Any = None  # on every event, as in Agno (None where the event carries none)
 
     event_name: ClassVar[str] = ""
 
@@ -79,16 +98,34 @@ class RunOutputEvent:
             self.event = type(self).event_name
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self.to_dict() == other.to_dict()  # type: ignore[union-attr]
+        return type(other) is type(self) and self.to_json_dict() == other.to_json_dict()  # type: ignore[union-attr]
+
+    @property
+    def is_paused(self) -> bool:
+        """True only on RunPaused, so a stream loop can test ``event.is_paused`` on every event."""
+        return False
+
+    @property
+    def is_cancelled(self) -> bool:
+        """True only on RunCancelled."""
+        return False
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclass_to_dict(self)
+        """The event as a dict; values such as datetimes stay native (use :meth:`to_json_dict` for JSON)."""
+        return self._as_dict(native=True)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready data (datetimes in ISO 8601): what storage and the wire carry."""
+        return self._as_dict(native=False)
+
+    def _as_dict(self, native: bool) -> dict[str, Any]:
+        data = dataclass_to_dict(self, native)
         if _BY_EVENT.get(self.event) is not type(self):
             data["event_class"] = _qualified(type(self))
         return data
 
     def to_json(self, indent: Optional[int] = None) -> str:
-        return json.dumps(self.to_dict(), indent=indent, default=str)
+        return json.dumps(self.to_json_dict(), indent=indent, default=str)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunOutputEvent":
@@ -172,6 +209,8 @@ class RunCompletedEvent(RunOutputEvent):
     content_type: str = "str"
     reasoning_content: Optional[str] = None
     metrics: Optional[Metrics] = None
+    session_state: Optional[dict[str, Any]] = None
+    metadata: Optional[dict[str, Any]] = None
 
 
 @dataclass(eq=False)
@@ -188,6 +227,10 @@ class RunCancelledEvent(RunOutputEvent):
     event_name: ClassVar[str] = "RunCancelled"
     reason: Optional[str] = None
 
+    @property
+    def is_cancelled(self) -> bool:
+        return True
+
 
 @dataclass(eq=False)
 class RunPausedEvent(RunOutputEvent):
@@ -195,6 +238,33 @@ class RunPausedEvent(RunOutputEvent):
 
     event_name: ClassVar[str] = "RunPaused"
     tools: Optional[list[ToolExecution]] = None
+
+    @property
+    def is_paused(self) -> bool:
+        return True
+
+    @property
+    def tools_requiring_confirmation(self) -> list[ToolExecution]:
+        return [t for t in self.tools or [] if t.requires_confirmation]
+
+    @property
+    def tools_requiring_user_input(self) -> list[ToolExecution]:
+        return [t for t in self.tools or [] if t.requires_user_input]
+
+    @property
+    def tools_awaiting_external_execution(self) -> list[ToolExecution]:
+        return [t for t in self.tools or [] if t.external_execution_required]
+
+    @property
+    def requirements(self) -> list["RunRequirement"]:
+        """One requirement per waiting tool (Agno's requirements style of human in the loop)."""
+        from runwire.run.requirement import requirements_for
+
+        return requirements_for(self.tools or [])
+
+    @property
+    def active_requirements(self) -> list["RunRequirement"]:
+        return [r for r in self.requirements if not r.is_resolved()]
 
 
 @dataclass(eq=False)
@@ -215,6 +285,13 @@ class ModelRequestCompletedEvent(RunOutputEvent):
     model: Optional[str] = None
     model_provider: Optional[str] = None
     metrics: Optional[Metrics] = None
+    input_tokens: Optional[int] = None
+    output_tokens: Optional[int] = None
+    total_tokens: Optional[int] = None
+    time_to_first_token: Optional[float] = None
+    reasoning_tokens: Optional[int] = None
+    cache_read_tokens: Optional[int] = None
+    cache_write_tokens: Optional[int] = None
 
 
 @dataclass(eq=False)
@@ -277,7 +354,7 @@ class MemoryUpdateStartedEvent(RunOutputEvent):
 @dataclass(eq=False)
 class MemoryUpdateCompletedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "MemoryUpdateCompleted"
-    memories: Optional[list[Any]] = None
+    memories: Optional[list[UserMemory]] = None
 
 
 @dataclass(eq=False)

@@ -33,7 +33,12 @@ def input_to_messages(
     files: Optional[Sequence[File]] = None,
 ) -> list[Message]:
     """The messages a run's input becomes; media go on the last user message."""
-    if isinstance(value, str):
+    has_media = bool(images or audio or videos or files)
+    if value is None:
+        if not has_media:
+            raise TypeError(f"run input is None: give a prompt ({ACCEPTED}), or media alone (images=, audio=, ...)")
+        messages = []
+    elif isinstance(value, str):
         messages = [Message(role="user", content=value)]
     elif isinstance(value, Message):
         messages = [value]
@@ -51,7 +56,7 @@ def input_to_messages(
         messages = [Message(role="user", content=value.model_dump_json())]
     else:
         raise TypeError(f"run input must be {ACCEPTED}; got {type(value).__name__}")
-    if images or audio or videos or files:
+    if has_media:
         users = [m for m in messages if m.role == "user"]
         if not users:
             messages.append(Message(role="user", content=""))

@@ -110,7 +110,7 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
             if pending:
                 async for event in _tools_turn(ctx, pending):
                     yield event
-                if out.status == RunStatus.paused:
+                if ctx.paused:  # (the output may already be continued elsewhere)
                     return
         else:
             yield ctx.stamp(RunStartedEvent(model=ctx.model.id, model_provider=ctx.model.provider))
@@ -127,7 +127,7 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
             if not answered:
                 async for event in _turns(ctx, turns):
                     yield event
-                if out.status == RunStatus.paused:
+                if ctx.paused:
                     return
             answered = False
             turns = ctx.turns
@@ -159,18 +159,23 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
             _check_cancel(ctx)
             yield ctx.stamp(MemoryUpdateStartedEvent())
             ctx.memories = await ctx.agent.get_memory_updater().update(ctx, ctx.memories)
-            yield ctx.stamp(MemoryUpdateCompletedEvent(memories=[m.memory for m in ctx.memories]))
+            yield ctx.stamp(MemoryUpdateCompletedEvent(memories=list(ctx.memories)))
         _finish_metrics(ctx)
         out.status = RunStatus.completed
+        out.session_state = ctx.session_state
         yield ctx.stamp(
             RunCompletedEvent(
                 content=out.content,
                 content_type=out.content_type,
                 reasoning_content=out.reasoning_content,
                 metrics=out.metrics,
+                session_state=ctx.session_state,
+                metadata=out.metadata,
             )
         )
     except asyncio.CancelledError:
+        if ctx.paused:  # this loop ended at RunPaused: the run is no longer its to record (it may be continued)
+            raise
         if ctx.cancel_reason is None:  # the caller's task was cancelled (a timeout, a shutdown): let it through
             ctx.unyielded = ctx.stamp(_cancelled(ctx, "the task running the run was cancelled"))
             raise
@@ -181,7 +186,7 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
     except RunCancelledError as exc:
         yield ctx.stamp(_cancelled(ctx, ctx.cancel_reason or str(exc) or "cancelled"))
     except GeneratorExit:  # the caller stopped reading the stream: the run ends here, recorded as cancelled
-        if out.status not in (RunStatus.completed, RunStatus.paused):
+        if out.status not in (RunStatus.completed, RunStatus.paused) and not ctx.paused:
             ctx.unyielded = ctx.stamp(_cancelled(ctx, "the caller closed the stream before the run finished"))
         raise
     except Exception as exc:
@@ -194,7 +199,8 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
         _finish_metrics(ctx)
         yield ctx.stamp(RunErrorEvent(content=str(exc), error_type=type(exc).__name__))
     finally:
-        unregister_run(ctx.run_id)
+        if not ctx.paused:  # a paused run left the registry as it paused
+            unregister_run(ctx.run_id)
 
 
 async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
@@ -226,7 +232,7 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
             output_schema=agent.output_schema if agent.parser_model is None and not intermediate else None,
             run_id=ctx.run_id,
         )
-        call = Metrics()
+        call = Metrics(id=model.id, provider=model.provider)
         t0 = time.perf_counter()
         text = ctx.streamed  # every content chunk of the run, in order
         turn_start = len(text)
@@ -270,13 +276,17 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
             Message(role="assistant", content=content or None, tool_calls=calls or None, reasoning_content=reasoning_text)
         )
         out.metrics.add_call("model", call)
-        yield ctx.stamp(ModelRequestCompletedEvent(model=model.id, model_provider=model.provider, metrics=call))
+        yield ctx.stamp(ModelRequestCompletedEvent(
+            model=model.id, model_provider=model.provider, metrics=call, input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens, total_tokens=call.total_tokens, time_to_first_token=call.time_to_first_token,
+            reasoning_tokens=call.reasoning_tokens, cache_read_tokens=call.cache_read_tokens,
+            cache_write_tokens=call.cache_write_tokens))
         if not calls:
             return
         executions = _new_executions(ctx, calls)
         async for event in _tools_turn(ctx, executions):
             yield event
-        if out.status == RunStatus.paused:
+        if ctx.paused:
             return
         if ctx.stop_after_tools:
             ctx.streamed.extend(te.result for te in executions if te.result)
@@ -338,6 +348,8 @@ async def _tools_turn(ctx: RunContext, executions: list[ToolExecution]) -> Async
     waiting = [te for te in executions if te.status == "paused"]
     if waiting:
         ctx.output.status = RunStatus.paused
+        ctx.paused = True  # this loop stops here, even if the run is continued before its stream is closed
+        unregister_run(ctx.run_id)  # not live while it waits: cancel_run finds it paused (in storage or memory)
         _finish_metrics(ctx)
         yield ctx.stamp(RunPausedEvent(tools=list(waiting)))
         return

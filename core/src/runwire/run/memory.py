@@ -65,7 +65,7 @@ class ModelMemoryUpdater:
         by_id = {m.memory_id: m for m in memories}
         for text in ops.get("add") or []:
             if isinstance(text, str) and text.strip():
-                memory = UserMemory(memory=text.strip(), user_id=ctx.user_id)
+                memory = UserMemory(memory=text.strip(), user_id=ctx.user_id, input=user_text, agent_id=ctx.agent_id)
                 await storage.upsert_memory(memory)
                 by_id[memory.memory_id] = memory
         for change in ops.get("update") or []:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 async def stream_model(ctx: "RunContext", model: Model, request: ModelRequest, kind: str) -> AsyncIterator[ModelDelta]:
     """Stream ``model``'s deltas; its usage and timing go to the run's metrics under ``kind``."""
-    call = Metrics()
+    call = Metrics(id=model.id, provider=model.provider)
     started = time.perf_counter()
     request.run_id = ctx.run_id
     async for delta in model.astream(request):

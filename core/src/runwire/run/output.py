@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from runwire._codec import dataclass_from_dict, dataclass_to_dict, to_jsonable
 from runwire.media import Audio, File, Image, Video
@@ -14,6 +14,9 @@ from runwire.metrics import Metrics
 from runwire.models.message import Message
 from runwire.run.events import RunOutputEvent, run_output_event_from_dict
 from runwire.run.tool_execution import ReasoningStep, ToolExecution
+
+if TYPE_CHECKING:
+    from runwire.run.requirement import RunRequirement
 
 
 class RunStatus(str, Enum):
@@ -60,6 +63,11 @@ class RunOutput:
     error_type: Optional[str] = None
     cancel_reason: Optional[str] = None
     created_at: float = field(default_factory=time.time)
+    session_state: Optional[dict[str, Any]] = None
+    metadata: Optional[dict[str, Any]] = None
+    # How the run keeps its events, so a run read back from storage shows them the same way.
+    store_events: Optional[bool] = None
+    events_to_skip: Optional[list[str]] = None
 
     # -- human in the loop -------------------------------------------------
     @property
@@ -82,6 +90,18 @@ class RunOutput:
     def tools_awaiting_external_execution(self) -> list[ToolExecution]:
         return [t for t in self.tools if t.is_paused and t.external_execution_required]
 
+    @property
+    def requirements(self) -> list["RunRequirement"]:
+        """One requirement per tool call that needed a human (Agno's requirements style)."""
+        from runwire.run.requirement import requirements_for
+
+        return requirements_for(self.tools)
+
+    @property
+    def active_requirements(self) -> list["RunRequirement"]:
+        """The requirements still waiting for an answer."""
+        return [r for r in self.requirements if not r.is_resolved()]
+
     # -- serialisation -----------------------------------------------------
     def get_content_as_string(self) -> str:
         if self.content is None:
@@ -94,10 +114,21 @@ class RunOutput:
         return json.dumps(to_jsonable(self.content))
 
     def to_dict(self) -> dict[str, Any]:
+        """The run as a dict; values such as datetimes stay native (use :meth:`to_json_dict` for JSON).
+
+        As in Agno, a pydantic ``content`` is dumped in its JSON mode.
+        """
+        data = dataclass_to_dict(self, native=True)
+        if hasattr(self.content, "model_dump"):
+            data["content"] = to_jsonable(self.content)
+        return data
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The run as JSON-ready data (datetimes in ISO 8601): what storage and the wire carry."""
         return dataclass_to_dict(self)
 
     def to_json(self, indent: Optional[int] = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, default=str)
+        return json.dumps(self.to_json_dict(), indent=indent, default=str)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunOutput":

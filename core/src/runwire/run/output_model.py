@@ -33,5 +33,10 @@ async def run_output_model(ctx: "RunContext") -> AsyncIterator[RunOutputEvent]:
             yield ctx.stamp(RunContentEvent(content=delta.content))
         if delta.parsed is not None:
             ctx.last_parsed = delta.parsed
-    ctx.messages.append(Message(role="assistant", content="".join(ctx.streamed)))
+    answer = Message(role="assistant", content="".join(ctx.streamed))
+    last = ctx.messages[-1] if ctx.messages else None
+    if last is not None and last.role == "assistant" and not last.tool_calls:
+        ctx.messages[-1] = answer  # one answer in the history, the output model's (as in Agno)
+    else:
+        ctx.messages.append(answer)
     yield ctx.stamp(OutputModelResponseCompletedEvent())

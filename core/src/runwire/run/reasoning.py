@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, AsyncIterator, Optional
+import logging
+from typing import TYPE_CHECKING, AsyncIterator
 
+from runwire.exceptions import RunCancelledError
 from runwire.models.base import ModelRequest
 from runwire.models.message import Message
 from runwire.run.events import (
     ReasoningCompletedEvent,
+    ReasoningContentDeltaEvent,
     ReasoningStartedEvent,
     ReasoningStepEvent,
     RunOutputEvent,
 )
-from runwire.run.model_call import complete
+from runwire.run.model_call import stream_model
 from runwire.run.structured import OutputValidationError, parse_structured
-from runwire.run.tool_execution import ReasoningStep
+from runwire.run.tool_execution import ReasoningStep, ReasoningSteps
 
 if TYPE_CHECKING:
     from runwire.run.context import RunContext
+
+logger = logging.getLogger("runwire.reasoning")
 
 PROMPT = """Think about the task below step by step before anyone answers it.
 Reply with one JSON object and nothing else:
@@ -44,20 +49,52 @@ def _summary(steps: list[ReasoningStep]) -> str:
 
 
 async def run_reasoning(ctx: "RunContext") -> AsyncIterator[RunOutputEvent]:
-    """ReasoningStarted, one ReasoningStep per step, ReasoningCompleted; steps land on the output."""
+    """ReasoningStarted, then the reasoning model's work, then ReasoningCompleted carrying the ReasoningSteps.
+
+    A native reasoning model (one that streams reasoning content) is streamed as
+    ReasoningContentDelta events and its reasoning becomes one step, as in Agno;
+    a model that answers with JSON steps yields one ReasoningStep event per step.
+    A reasoning failure is logged as a warning and the run goes on without it.
+    """
     agent = ctx.agent
     yield ctx.stamp(ReasoningStartedEvent())
     task = "\n".join(m.text() for m in ctx.messages if m.role in ("system", "user"))
     request = ModelRequest(messages=[Message(role="user", content=PROMPT.format(max_steps=agent.reasoning_max_steps, task=task))])
-    text, parsed = await complete(ctx, agent.get_helper_model("reasoning_model"), request, "reasoning_model")
-    steps = _steps(text, parsed, agent.reasoning_max_steps)
-    ctx.output.reasoning_steps = steps
-    for step in steps:
-        yield ctx.stamp(ReasoningStepEvent(content=step, content_type="ReasoningStep", reasoning_content=step.reasoning))
-    summary: Optional[str] = _summary(steps) if steps else None
-    if summary:
+    thinking: list[str] = []
+    answer: list[str] = []
+    parsed: object = None
+    try:
+        async for delta in stream_model(ctx, agent.get_helper_model("reasoning_model"), request, "reasoning_model"):
+            if delta.reasoning_content:
+                thinking.append(delta.reasoning_content)
+                yield ctx.stamp(ReasoningContentDeltaEvent(reasoning_content=delta.reasoning_content))
+            if delta.content:
+                answer.append(delta.content)
+            if delta.parsed is not None:
+                parsed = delta.parsed
+    except RunCancelledError:
+        raise
+    except Exception as exc:
+        logger.warning("runwire: reasoning failed (%s: %s); the run goes on without it", type(exc).__name__, exc)
+        return
+    text = "".join(answer)
+    try:
+        steps = _steps(text, parsed, agent.reasoning_max_steps)
+    except OutputValidationError:
+        steps = []
+    if steps and not thinking:
+        summary = _summary(steps)
+        for step in steps:
+            yield ctx.stamp(ReasoningStepEvent(content=step, content_type="ReasoningStep", reasoning_content=step.reasoning))
         ctx.messages.append(Message(role="assistant", content=summary))
-        ctx.output.reasoning_content = summary
-    yield ctx.stamp(ReasoningCompletedEvent(content=summary, content_type="str"))
-
-
+    else:  # native reasoning: what the model thought (or, lacking that, what it said) is the reasoning
+        summary = "".join(thinking) or text
+        if not summary.strip():
+            logger.warning("runwire: the reasoning model gave no reasoning; the run goes on without it")
+            return
+        steps = [ReasoningStep(result=summary)]
+        ctx.messages.append(Message(role="assistant", content=f"<thinking>\n{summary}\n</thinking>",
+                                    reasoning_content=summary))
+    ctx.output.reasoning_steps = steps
+    ctx.output.reasoning_content = summary
+    yield ctx.stamp(ReasoningCompletedEvent(content=ReasoningSteps(reasoning_steps=steps), content_type="ReasoningSteps"))

@@ -16,11 +16,20 @@ from runwire.run.output import RunOutput
 
 
 class _StreamBase:
-    def __init__(self, events: AsyncIterator[RunOutputEvent], ctx: Optional[RunContext], all_events: bool) -> None:
+    def __init__(self, events: AsyncIterator[RunOutputEvent], ctx: Optional[RunContext], all_events: bool,
+                 yield_run_output: bool = False) -> None:
         self._events = events
         self._ctx = ctx
         self._all = all_events
+        self._yield_output = yield_run_output  # Agno's yield_run_output=True: the RunOutput comes last
         self.finished = False
+
+    def _output_last(self) -> Optional[RunOutput]:
+        if self._yield_output:
+            self._yield_output = False
+            return self.run_output
+        self.finished = True
+        return None
 
     def _context(self) -> RunContext:
         if self._ctx is None:
@@ -65,8 +74,10 @@ class RunStream(_StreamBase, Iterator[RunOutputEvent]):
         ctx: RunContext,
         all_events: bool,
         runner: Callable[[Any], Any],
+        *,
+        yield_run_output: bool = False,
     ) -> None:
-        super().__init__(events, ctx, all_events)
+        super().__init__(events, ctx, all_events, yield_run_output)
         self._runner = runner
 
     def __iter__(self) -> "RunStream":
@@ -78,7 +89,9 @@ class RunStream(_StreamBase, Iterator[RunOutputEvent]):
         try:
             return self._runner(self._next_visible())
         except StopAsyncIteration:
-            self.finished = True
+            last = self._output_last()
+            if last is not None:
+                return last  # type: ignore[return-value]
             raise StopIteration from None
 
     def close(self) -> None:
@@ -106,7 +119,9 @@ class AsyncRunStream(_StreamBase, AsyncIterator[RunOutputEvent]):
         try:
             return await self._next_visible()
         except StopAsyncIteration:
-            self.finished = True
+            last = self._output_last()
+            if last is not None:
+                return last  # type: ignore[return-value]
             raise
 
     async def aclose(self) -> None:

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from runwire._codec import dataclass_from_dict, dataclass_to_dict
 from runwire.media import Audio, File, Image
+from runwire.metrics import ToolCallMetrics
+
+_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 
 
 @dataclass
 class UserInputField:
-    """A field a human fills in before a ``requires_user_input`` tool runs."""
+    """A field a human fills in before a ``requires_user_input`` tool runs.
+
+    ``field_type`` is a Python type (``str``, ``int``, ...), as in Agno; ``value``
+    is pre-filled with the model's argument when it gave one. A ``required``
+    field must have a value before the run continues.
+    """
 
     name: str
-    field_type: str = "str"
+    field_type: Any = str
     description: Optional[str] = None
     value: Any = None
+    required: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        kind = self.field_type
+        return {"name": self.name, "field_type": getattr(kind, "__name__", None) or str(kind),
+                "description": self.description, "value": self.value, "required": self.required}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "UserInputField":
+        kind = data.get("field_type", "str")
+        return cls(name=data["name"], field_type=_TYPES.get(kind, str) if isinstance(kind, str) else kind,
+                   description=data.get("description"), value=data.get("value"), required=data.get("required", True))
 
 
 @dataclass
@@ -49,6 +70,8 @@ class ToolExecution:
     images: Optional[list[Image]] = None
     audio: Optional[list[Audio]] = None
     files: Optional[list[File]] = None
+    metrics: Optional[ToolCallMetrics] = None
+    created_at: float = field(default_factory=time.time)
 
     @property
     def is_paused(self) -> bool:
@@ -86,3 +109,10 @@ class ReasoningStep:
     result: Optional[str] = None
     next_action: Optional[str] = None
     confidence: Optional[float] = None
+
+
+@dataclass
+class ReasoningSteps:
+    """The steps of a reasoning pass: the content of ReasoningCompleted (``content_type`` "ReasoningSteps")."""
+
+    reasoning_steps: list[ReasoningStep] = field(default_factory=list)

@@ -10,6 +10,7 @@ import time
 from typing import Any, AsyncIterator, Optional
 
 from runwire.exceptions import ToolError, ToolInputRequired
+from runwire.metrics import ToolCallMetrics
 from runwire.models.message import Message, ToolCall
 from runwire.run.context import RunContext
 from runwire.run.events import (
@@ -80,12 +81,15 @@ def new_execution(call: ToolCall, fn: Optional[Function]) -> ToolExecution:
         te.requires_user_input = fn.requires_user_input
         te.external_execution_required = fn.external_execution
         if fn.requires_user_input:
-            te.user_input_schema = fn.user_input_schema()
+            te.user_input_schema = fn.user_input_schema(te.tool_args)
     return te
 
 
 def _snapshot(te: ToolExecution) -> ToolExecution:
-    return copy.copy(te)
+    snap = copy.copy(te)
+    if te.metrics is not None:
+        snap.metrics = copy.copy(te.metrics)
+    return snap
 
 
 async def _call(fn: Function, kwargs: dict[str, Any], run_id: str) -> AsyncIterator[Any]:
@@ -116,6 +120,7 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
     fn = ctx.functions.get(te.tool_name)
     te.status = "running"
     te.started_at = time.time()
+    te.metrics = ToolCallMetrics(start_time=te.started_at)
     t0 = time.perf_counter()
     pieces: list[Any] = []
     scope: Optional[asyncio.Timeout] = None
@@ -160,7 +165,7 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
         return
     te.result = result
     te.status = "completed"
-    te.duration = time.perf_counter() - t0
+    _timed(te, t0)
     yield ctx.stamp(ToolCallCompletedEvent(tool=_snapshot(te), content=result))
 
 
@@ -177,12 +182,19 @@ def _result_text(fn: Function, pieces: list[Any]) -> str:
                         f"({type(exc).__name__}: {str(exc)[:200]}); return a str, or JSON-ready data") from None
 
 
+def _timed(te: ToolExecution, t0: float) -> None:
+    te.duration = time.perf_counter() - t0
+    if te.metrics is not None:
+        te.metrics.duration = te.duration
+        te.metrics.end_time = time.time()
+
+
 def _fail(ctx: RunContext, te: ToolExecution, t0: float, error: str) -> RunOutputEvent:
     te.status = "error"
     te.tool_call_error = True
     te.error = error
     te.result = f"Error: {error}"
-    te.duration = time.perf_counter() - t0
+    _timed(te, t0)
     return ctx.stamp(ToolCallErrorEvent(tool=_snapshot(te), error=error))
 
 

@@ -6,10 +6,10 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
-from uuid import uuid4
 
 from runwire._closing import Closeable
 from runwire.run.output import RunOutput, RunStatus
+from runwire.user_memory import UserMemory
 
 CLAIMABLE = (RunStatus.paused.value, RunStatus.interrupted.value)  # the stored statuses a continue may take over
 
@@ -25,18 +25,6 @@ class Session:
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     runs: list[RunOutput] = field(default_factory=list)
-
-
-@dataclass
-class UserMemory:
-    """Something remembered about a user, kept across sessions."""
-
-    memory: str
-    user_id: Optional[str] = None
-    memory_id: str = field(default_factory=lambda: uuid4().hex)
-    topics: list[str] = field(default_factory=list)
-    created_at: float = field(default_factory=time.time)
-    updated_at: float = field(default_factory=time.time)
 
 
 class SchemaVersionError(RuntimeError):

@@ -45,12 +45,12 @@ def _coalesce(chunks: list[RunOutputEvent]) -> dict[str, Any]:
     )
     merged.run_id, merged.session_id = first.run_id, first.session_id
     merged.agent_id, merged.agent_name = first.agent_id, first.agent_name
-    return merged.to_dict()
+    return merged.to_json_dict()
 
 
 def snapshot_run(ctx: RunContext) -> dict[str, Any]:
     """The run's row as of now (its content so far included), for a checkpoint."""
-    data = ctx.output.to_dict()
+    data = ctx.output.to_json_dict()
     data.pop("events", None)
     if ctx.streamed and isinstance(data.get("content"), (str, type(None))):
         data["content"] = "".join(ctx.streamed)
@@ -291,15 +291,15 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
                     await _wait(ctx, writer.flushed())
             elif name in TERMINAL:
                 finished = True
-                await _wait(ctx, _finish(ctx, storage, writer, event.to_dict()))
+                await _wait(ctx, _finish(ctx, storage, writer, event.to_json_dict()))
             else:
-                writer.add(event.to_dict(), snapshot_run(ctx) if name in CHECKPOINTS else None)
+                writer.add(event.to_json_dict(), snapshot_run(ctx) if name in CHECKPOINTS else None)
                 await _wait(ctx, writer.flushed())  # what the consumer sees is stored first
             yield event
     finally:
         if not finished:  # the caller left early, or the run was torn down: record how it ended
             await events.aclose()  # a run closed early records itself as cancelled (ctx.unyielded)
-            final = ctx.unyielded.to_dict() if ctx.unyielded is not None else None
+            final = ctx.unyielded.to_json_dict() if ctx.unyielded is not None else None
             await asyncio.shield(asyncio.ensure_future(_finish(ctx, storage, writer, final)))
 
 

@@ -188,7 +188,7 @@ class SQLStorage(Storage):
     def _run_row(self, run: RunOutput, owner: Optional[str], lease_until: Optional[float],
                  data: Optional[dict[str, Any]] = None) -> tuple[Any, ...]:
         if data is None:
-            data = run.to_dict()
+            data = run.to_json_dict()
             data.pop("events", None)
         return (escape_text(run.run_id), escape_text(run.session_id), escape_text(run.user_id),
                 escape_text(run.agent_id), str(data.get("status") or run.status), run.created_at, time.time(),

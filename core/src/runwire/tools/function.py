@@ -52,11 +52,17 @@ class Function:
         # built lazily: pydantic costs nothing until a run; a given JSON schema (parameters=) is used as is
         self._schema: Any = None if parameters is None else GivenSchema(self.name, description, parameters)
         self._spec: Optional[dict[str, Any]] = None
+        self._model_parameters: Optional[dict[str, Any]] = None
         params = inspect.signature(fn).parameters
         self.injected = tuple(p for p in params if p in INJECTED_PARAMS)
         unknown = [f for f in self.user_input_fields if f not in params]
         if unknown:
             raise ValueError(f"tool {self.name!r}: user_input_fields {unknown} are not parameters of the function")
+
+    @property
+    def entrypoint(self) -> Callable[..., Any]:
+        """The wrapped function (Agno's name for it): ``tool.entrypoint(**args)`` runs it directly."""
+        return self.fn
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
@@ -82,8 +88,17 @@ class Function:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        """The JSON schema of the arguments."""
-        return self.schema.parameters
+        """The JSON schema of the arguments the model gives (``user_input_fields`` are the human's, not its)."""
+        if not self.user_input_fields:
+            return self.schema.parameters
+        if self._model_parameters is None:
+            params = dict(self.schema.parameters)
+            hidden = set(self.user_input_fields)
+            params["properties"] = {k: v for k, v in params.get("properties", {}).items() if k not in hidden}
+            if "required" in params:
+                params["required"] = [k for k in params["required"] if k not in hidden]
+            self._model_parameters = params
+        return self._model_parameters
 
     def spec(self) -> dict[str, Any]:
         """The OpenAI-style function spec sent to models (built once; treat it as read-only)."""
@@ -98,16 +113,32 @@ class Function:
         """Check and coerce ``arguments``; raises ``ToolArgumentsError`` naming what is wrong."""
         return self.schema.validate(arguments)
 
-    def user_input_schema(self) -> list[UserInputField]:
-        props = self.parameters.get("properties", {})
-        return [
-            UserInputField(
-                name=name,
-                field_type=str(props.get(name, {}).get("type", "str")),
+    def user_input_schema(self, arguments: Optional[dict[str, Any]] = None) -> list[UserInputField]:
+        """Every parameter as a field for the human, pre-filled with the model's ``arguments``.
+
+        With ``user_input_fields`` those fields are the ones the human must fill;
+        without, every parameter that has no default.
+        """
+        import typing
+
+        try:
+            hints = typing.get_type_hints(self.fn)
+        except Exception:
+            hints = {}
+        props = self.schema.parameters.get("properties", {})
+        chosen = set(self.user_input_fields)
+        fields = []
+        for name, param in inspect.signature(self.fn).parameters.items():
+            if name in self.injected or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            hint = hints.get(name, str)
+            required = name in chosen if chosen else param.default is inspect.Parameter.empty
+            fields.append(UserInputField(
+                name=name, field_type=hint if isinstance(hint, type) else str,
                 description=props.get(name, {}).get("description"),
-            )
-            for name in self.user_input_fields
-        ]
+                value=(arguments or {}).get(name) if name not in chosen else None, required=required,
+            ))
+        return fields
 
 
 class GivenSchema:
