@@ -10,7 +10,6 @@ from typing import (
     TYPE_CHECKING,
     Any,
     AsyncGenerator,
-    AsyncIterator,
     Coroutine,
     Iterable,
     Literal,
@@ -22,14 +21,14 @@ from typing import (
 
 from runwire._ids import new_id
 from runwire.agent.cancelling import acancel_run_method, cancel_run_method
+from runwire.agent.continuing import AgentContinuing
 from runwire.agent.lifecycle import AgentLifecycle
 from runwire.agent.prompt import system_message
 from runwire.agent.session_api import SessionAPI, stored_events_view
 from runwire.exceptions import RunFailedError
 from runwire.media import Audio, File, Image, Video
 from runwire.run.context import RunContext
-from runwire.run.continuation import apply_updates, check_continuable, tools_from_requirements
-from runwire.run.events import RunCancelledEvent, RunEvent, RunOutputEvent
+from runwire.run.events import RunEvent, RunOutputEvent
 from runwire.run.input import input_to_messages
 from runwire.run.loop import current_task, run_loop
 from runwire.run.output import RunOutput, RunStatus
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
 DEFAULT_EVENTS_TO_SKIP = frozenset({RunEvent.run_content.value})
 
 
-class Agent(SessionAPI, AgentLifecycle):
+class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
     """An agent: a model, instructions and tools.
 
     ``model`` is a Model object or a string ``"provider:model-id"`` (e.g.
@@ -478,152 +477,10 @@ class Agent(SessionAPI, AgentLifecycle):
     def get_user_memories(self, user_id: str) -> list["UserMemory"]:
         return get_runner()(self._require_storage().get_memories(user_id))
 
-    # -- human in the loop ---------------------------------------------------
-    async def _continuable(self, run_response: Optional[RunOutput], run_id: Optional[str],
-                           session_id: Optional[str], updated_tools: Optional[Sequence[Any]]) -> RunOutput:
-        if isinstance(run_response, RunOutputEvent):  # the RunPaused event itself, as some Agno code passes it
-            run_id, session_id = run_response.run_id, session_id or run_response.session_id
-            updated_tools = updated_tools or getattr(run_response, "tools", None)
-            run_response = None
-        run = run_response
-        if run is None:
-            if run_id is None:
-                raise ValueError("continue_run needs run_response=, or run_id= (with session_id=) of a stored run")
-            storage = self.get_storage()
-            run = self._recent_run(run_id)  # paused by this agent in this process: continue its live output
-            if storage is None:
-                if run is None:
-                    raise ValueError(f"continue_run(run_id={run_id!r}): this agent has no such run in memory; "
-                                     "give the agent db=... to continue runs across processes")
-            else:  # storage has the last word; the live output is used while both say paused
-                stored = await storage.get_run(run_id, session_id, with_events=False)
-                if stored is not None and stored.status == RunStatus.interrupted:
-                    from runwire.run.continuation import apply_logged_tool_results
-
-                    apply_logged_tool_results(stored, [e for _, e in await storage.read_events(stored.run_id)])
-                if run is None or stored is None or not (run.status == stored.status == RunStatus.paused):
-                    run = stored
-        if run is not None:
-            apply_updates(run, updated_tools)
-        run = check_continuable(run, run_id)
-        if self.get_storage() is None:  # claim the in-memory run (with storage, the stored status is claimed)
-            run.status = RunStatus.running
-        return run
-
-    def _continue_context(self, run: RunOutput) -> "RunContext":
-        model = self.get_model()
-        return RunContext(
-            self, run, model, run.messages, self.get_functions(),
-            store_events=self.store_events, events_to_skip=self.events_to_skip,
-            session_state=run.session_state if run.session_state is not None else dict(self.session_state or {}),
-            max_turns=self.max_turns,
-            tool_call_limit=self.tool_call_limit, storage=self.get_storage(),
-        )
-
-    def continue_run(
-        self,
-        run_response: Optional[RunOutput] = None,
-        *,
-        run_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        updated_tools: Optional[Sequence[Any]] = None,
-        requirements: Optional[Sequence[Any]] = None,
-        stream: Optional[bool] = None,
-        stream_events: Optional[bool] = None,
-        stream_intermediate_steps: Optional[bool] = None,
-        yield_run_output: bool = False,
-    ) -> Union[RunOutput, "RunStream"]:
-        """Resume a paused run once its waiting tools are confirmed, answered or executed.
-
-        Give the paused ``run_response``, or ``run_id`` (and ``session_id``) of a run
-        in this agent's storage, possibly paused by another process, with
-        ``updated_tools`` or Agno's ``requirements``. The run keeps its ids; it may pause again.
-        """
-        runner = get_runner()
-        updated_tools = _answers(updated_tools, requirements)
-        run = runner(self._continuable(run_response, run_id, session_id, updated_tools))
-        ctx = self._continue_context(run)
-        if self.stream if stream is None else stream:
-            return RunStream(self._events(ctx, True), ctx, self._all_events(stream_events, stream_intermediate_steps), runner,
-                             yield_run_output=yield_run_output)
-        return runner(self._drain(ctx, True))
-
-    def acontinue_run(
-        self,
-        run_response: Optional[RunOutput] = None,
-        *,
-        run_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        updated_tools: Optional[Sequence[Any]] = None,
-        requirements: Optional[Sequence[Any]] = None,
-        stream: Optional[bool] = None,
-        stream_events: Optional[bool] = None,
-        stream_intermediate_steps: Optional[bool] = None,
-        yield_run_output: bool = False,
-    ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]:
-        """Async :meth:`continue_run`: awaitable, or with ``stream=True`` an async iterator."""
-        all_events = self._all_events(stream_events, stream_intermediate_steps)
-        updated_tools = _answers(updated_tools, requirements)
-        if self.stream if stream is None else stream:
-            holder: list[AsyncRunStream] = []  # the run is read from storage once iteration starts
-            stream_obj = AsyncRunStream(self._deferred(holder, run_response, run_id, session_id, updated_tools),
-                                        None, all_events, yield_run_output=yield_run_output)
-            holder.append(stream_obj)
-            return stream_obj
-
-        async def resume() -> RunOutput:
-            run = await self._continuable(run_response, run_id, session_id, updated_tools)
-            return await self._drain(self._continue_context(run), True)
-
-        return resume()
-
-    async def _deferred(self, holder: list[Any], run_response: Optional[RunOutput], run_id: Optional[str],
-                        session_id: Optional[str], updated_tools: Optional[Sequence[Any]]) -> AsyncIterator[RunOutputEvent]:
-        run = await self._continuable(run_response, run_id, session_id, updated_tools)
-        ctx = self._continue_context(run)
-        holder[0]._ctx = ctx
-        async for event in self._events(ctx, True):
-            yield event
-
-    async def arecover_runs(self) -> list[str]:
-        """Mark this storage's runs whose process died ``interrupted`` (see ``runwire runs recover``);
-        returns their ids. Each can then be continued with ``continue_run(run_id=...)`` or cancelled."""
-        from runwire.storage.liveness import recover_runs
-
-        return await recover_runs(self._require_storage())
-
-    def recover_runs(self) -> list[str]:
-        return get_runner()(self.arecover_runs())
-
     # -- cancelling: Agent.cancel_run(run_id) or agent.cancel_run(run_id) (see agent/cancelling.py) ------------
     cancel_run = cancel_run_method
     acancel_run = acancel_run_method
 
-    async def _cancel_stored(self, run_id: str, reason: str) -> bool:
-        storage = self.get_storage()
-        if storage is None:
-            return False
-        run = await storage.get_run(run_id, with_events=False)
-        if run is None or run.status not in (RunStatus.paused, RunStatus.interrupted):
-            return False
-        if await storage.claim_run(run_id, to_status=RunStatus.cancelled.value) is not None:
-            return False  # a continue (or another cancel) took it first
-        run.status = RunStatus.cancelled
-        run.cancel_reason = reason
-        for te in run.tools:
-            if te.status == "paused":
-                te.status = "interrupted"
-        event = RunCancelledEvent(reason=reason, run_id=run.run_id, session_id=run.session_id,
-                                  agent_id=run.agent_id, agent_name=run.agent_name)
-        await storage.save_run_state(run, [event.to_json_dict()], await storage.next_event_seq(run.run_id))
-        return True
-
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r}, model={self.model!r})"
 
-
-def _answers(updated_tools: Optional[Sequence[Any]], requirements: Optional[Sequence[Any]]) -> Optional[list[Any]]:
-    """The answered tool calls of ``continue_run(updated_tools=..., requirements=...)``, as one list."""
-    if not requirements:
-        return list(updated_tools) if updated_tools else None
-    return [*(updated_tools or []), *tools_from_requirements(requirements)]
