@@ -5,6 +5,7 @@ An Agent holds no run state: one instance serves any number of concurrent runs.
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import (
     TYPE_CHECKING,
@@ -96,6 +97,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         reasoning: bool = False,
         reasoning_model: Union["Model", str, None] = None,
         reasoning_max_steps: int = 10,
+        media_root: Union[str, "os.PathLike[str]", None] = None,
     ) -> None:
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
@@ -138,6 +140,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         self.reasoning = reasoning or reasoning_model is not None
         self.reasoning_model = reasoning_model
         self.reasoning_max_steps = reasoning_max_steps
+        self.media_root = media_root  # where local files named in run input dicts may lie (None: refused)
         self._helpers: dict[str, "Model"] = {}
         self._own_sinks: Optional[list["EventSink"]] = None
         self._model: Optional["Model"] = None
@@ -269,7 +272,9 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         metadata: Optional[dict[str, Any]] = None,
     ) -> "RunContext":
         model = self.get_model()
-        messages = input_to_messages(input, images=images, audio=audio, videos=videos, files=files)
+        messages = input_to_messages(
+            input, images=images, audio=audio, videos=videos, files=files, media_root=self.media_root
+        )
         system = system_message(self)
         if system is not None:
             messages.insert(0, system)

@@ -156,6 +156,8 @@ def run_output_event_from_dict(data: dict[str, Any]) -> RunOutputEvent:
     class_name = data.get("event_class")
     if class_name:
         cls = _BY_CLASS.get(class_name) or _BY_CLASS.get(class_name.rpartition(".")[2]) or CustomEvent
+        if cls.__module__ == __name__ and _qualified(cls) != class_name:  # "x.RunCompletedEvent": not ours
+            cls = CustomEvent
     else:
         cls = _BY_EVENT.get(data["event"], RunOutputEvent)
     event = dataclass_from_dict(cls, data)
@@ -387,6 +389,28 @@ class CustomEvent(RunOutputEvent):
     event_name: ClassVar[str] = "CustomEvent"
     tool_call_id: Optional[str] = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if cls.event_name in BUILT_IN_EVENTS:
+            raise TypeError(f"{cls.__qualname__}: a custom event cannot take the built-in event name {cls.event_name!r}")
+        super().__init_subclass__(**kwargs)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_custom_event_name(self)
+
+
+# Names a CustomEvent may not take: consumers trust them to come from the run itself.
+BUILT_IN_EVENTS: frozenset[str] = frozenset(e.value for e in RunEvent) - {RunEvent.custom_event.value}
+
+
+def check_custom_event_name(event: RunOutputEvent) -> None:
+    """Refuse a custom event named like a built-in one (a tool faking ``RunCompleted``, say)."""
+    if event.event in BUILT_IN_EVENTS:
+        raise ValueError(
+            f"{type(event).__name__}(event={event.event!r}): a custom event cannot take a built-in event's name; "
+            "give it a name of its own"
+        )
+
 
 # Events a plain ``stream=True`` yields; ``stream_events=True`` yields them all.
 ALWAYS_STREAMED: frozenset[str] = frozenset(
@@ -401,5 +425,6 @@ ALWAYS_STREAMED: frozenset[str] = frozenset(
 
 __all__ = sorted(
     {name for name, obj in list(globals().items()) if isinstance(obj, type) and issubclass(obj, RunOutputEvent)}
-    | {"ALWAYS_STREAMED", "RunEvent", "event_types", "register_event_type", "run_output_event_from_dict"}
+    | {"ALWAYS_STREAMED", "BUILT_IN_EVENTS", "RunEvent", "check_custom_event_name", "event_types", "register_event_type",
+       "run_output_event_from_dict"}
 )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Sequence
+import os
+from typing import Any, Optional, Sequence, Union
 
-from runwire.media import Audio, File, Image, Video
+from runwire.media import Audio, File, Image, Video, confine_media
 from runwire.models.message import Message
 
 ACCEPTED = "a str, a list (of messages or content parts), a dict, a Message, a pydantic model or a list of Messages"
@@ -15,13 +16,17 @@ def _is_message_like(item: Any) -> bool:
     return isinstance(item, Message) or (isinstance(item, dict) and "role" in item)
 
 
-def _to_message(item: Any) -> Message:
+def _to_message(item: Any, media_root: Union[str, "os.PathLike[str]", None]) -> Message:
     if isinstance(item, Message):
         return item
     try:
-        return Message.from_dict(item)
+        message = Message.from_dict(item)
     except TypeError as exc:
         raise TypeError(f"a message dict needs 'role' and may have 'content', 'name', ...: {exc}") from None
+    # media named by data (client JSON, say) may not read the server's files outside media_root
+    for media in (*(message.images or ()), *(message.audio or ()), *(message.videos or ()), *(message.files or ())):
+        confine_media(media, media_root)
+    return message
 
 
 def input_to_messages(
@@ -31,8 +36,14 @@ def input_to_messages(
     audio: Optional[Sequence[Audio]] = None,
     videos: Optional[Sequence[Video]] = None,
     files: Optional[Sequence[File]] = None,
+    media_root: Union[str, "os.PathLike[str]", None] = None,
 ) -> list[Message]:
-    """The messages a run's input becomes; media go on the last user message."""
+    """The messages a run's input becomes; media go on the last user message.
+
+    Media with a local ``filepath`` inside message dicts must lie under
+    ``media_root`` (refused without one); Message and media objects are the
+    application's own and are taken as they are.
+    """
     has_media = bool(images or audio or videos or files)
     if value is None:
         if not has_media:
@@ -43,10 +54,10 @@ def input_to_messages(
     elif isinstance(value, Message):
         messages = [value]
     elif isinstance(value, dict):
-        messages = [_to_message(value)] if "role" in value else [Message(role="user", content=json.dumps(value, default=str))]
+        messages = [_to_message(value, media_root)] if "role" in value else [Message(role="user", content=json.dumps(value, default=str))]
     elif isinstance(value, (list, tuple)):
         if value and all(_is_message_like(item) for item in value):
-            messages = [_to_message(item) for item in value]
+            messages = [_to_message(item, media_root) for item in value]
         else:
             parts = [{"type": "text", "text": p} if isinstance(p, str) else p for p in value]
             if not all(isinstance(p, dict) for p in parts):

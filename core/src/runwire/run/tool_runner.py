@@ -19,6 +19,7 @@ from runwire.run.events import (
     ToolCallCompletedEvent,
     ToolCallErrorEvent,
     ToolCallStartedEvent,
+    check_custom_event_name,
 )
 from runwire.run.executors import run_tool_in_thread
 from runwire.run.tool_execution import ToolExecution, ToolResult
@@ -139,6 +140,7 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
         async with scope:
             async for item in _call(fn, kwargs, ctx.run_id):
                 if isinstance(item, CustomEvent):
+                    check_custom_event_name(item)  # renamed after construction: still no fake RunCompleted
                     item.tool_call_id = te.tool_call_id
                     yield ctx.stamp(item)
                 else:

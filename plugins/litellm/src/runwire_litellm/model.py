@@ -11,8 +11,9 @@ from runwire.exceptions import ModelError
 from runwire.metrics import Usage
 from runwire.models.base import Model, ModelDelta, ModelRequest
 from runwire.models.chat_format import request_fields
-from runwire.models.message import ToolCall
 from runwire.models.errors import provider_error, secrets_from_env
+from runwire.models.message import ToolCall
+from runwire.utils.redact import redact_url, url_secrets
 
 _litellm: Any = None
 
@@ -79,14 +80,14 @@ class LiteLLM(Model):
         self.params = params
 
     def __repr__(self) -> str:  # never shows the key
-        return f"LiteLLM(id={self.id!r}, api_base={self.api_base!r})"
+        return f"LiteLLM(id={self.id!r}, api_base={redact_url(self.api_base)!r})"
 
     @property
     def vendor(self) -> str:
         return self.id.split("/", 1)[0] if "/" in self.id else "openai"
 
     def _error(self, exc: BaseException, *, streamed: int = 0) -> ModelError:
-        secrets = [self._api_key, *secrets_from_env(dict(os.environ))]
+        secrets = [self._api_key, *url_secrets(self.api_base), *secrets_from_env(dict(os.environ))]
         return provider_error(f"{self.vendor} via litellm", self.id, exc, streamed=streamed, secrets=secrets)
 
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
@@ -116,15 +117,15 @@ class LiteLLM(Model):
                 raise
             except Exception as exc:
                 error = self._error(exc)
-                if not error.retryable or attempt >= self.max_retries:
-                    if attempt:
-                        error.args = (f"{error.args[0]} (gave up after {attempt + 1} attempts)",)
-                    raise error from None
                 wait = _retry_after(exc)
-                if wait is None:
-                    wait = min(self.max_backoff, self.backoff * (2 ** attempt)) * (0.5 + random.random() / 2)
-                attempt += 1
-                await asyncio.sleep(min(wait, self.max_backoff))
+            if not error.retryable or attempt >= self.max_retries:
+                if attempt:
+                    error.args = (f"{error.args[0]} (gave up after {attempt + 1} attempts)",)
+                raise error  # outside the except block: no __context__ holding the raw error
+            if wait is None:
+                wait = min(self.max_backoff, self.backoff * (2 ** attempt)) * (0.5 + random.random() / 2)
+            attempt += 1
+            await asyncio.sleep(min(wait, self.max_backoff))
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[ModelDelta]:
         stream = await self._open(self._kwargs(request))
@@ -159,7 +160,11 @@ class LiteLLM(Model):
         except ModelError:
             raise
         except Exception as exc:
-            raise self._error(exc, streamed=streamed) from None
+            failure: Optional[ModelError] = self._error(exc, streamed=streamed)
+        else:
+            failure = None
+        if failure is not None:  # raised here, not in the except block: no __context__ holding the raw error
+            raise failure
         if calls:
             yield ModelDelta(tool_calls=[
                 ToolCall(name=c["name"], arguments=c["arguments"], id=c["id"]) if c["id"] else ToolCall(c["name"], c["arguments"])

@@ -14,6 +14,7 @@ from runwire.models.base import Model, ModelDelta, ModelRequest
 from runwire.models.chat_format import request_fields
 from runwire.models.errors import provider_error, secrets_from_env
 from runwire.models.message import ToolCall
+from runwire.utils.redact import redact_url, url_secrets
 
 
 class OpenAIChat(Model):
@@ -45,7 +46,7 @@ class OpenAIChat(Model):
         self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:  # never shows the key
-        return f"OpenAIChat(id={self.id!r}, base_url={self.base_url!r})"
+        return f"OpenAIChat(id={self.id!r}, base_url={redact_url(self.base_url)!r})"
 
     def _client(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -75,7 +76,7 @@ class OpenAIChat(Model):
         }
 
     def _error(self, exc: BaseException, streamed: int = 0) -> Exception:
-        secrets = [self._api_key, *secrets_from_env(dict(os.environ))]
+        secrets = [self._api_key, *url_secrets(self.base_url), *secrets_from_env(dict(os.environ))]
         return provider_error("openai", self.id, exc, streamed=streamed, secrets=secrets)
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[ModelDelta]:
@@ -123,7 +124,11 @@ class OpenAIChat(Model):
         except (asyncio.CancelledError, ModelError):
             raise
         except Exception as exc:
-            raise self._error(exc, streamed) from None
+            failure: Optional[Exception] = self._error(exc, streamed)
+        else:
+            failure = None
+        if failure is not None:  # raised here, not in the except block: no __context__ holding the raw error
+            raise failure
         if not finished:
             raise ModelError(
                 f"openai model {self.id!r}: the stream ended before the response was complete, after {streamed} "
