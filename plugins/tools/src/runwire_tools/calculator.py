@@ -50,7 +50,8 @@ class ResultTooLargeError(ValueError):
 def _too_large(what: str) -> ResultTooLargeError:
     return ResultTooLargeError(
         f"{what} would be too large (results are limited to about {MAX_DIGITS} digits, {MAX_BITS} bits); "
-        "rewrite the expression with smaller numbers, or use floats (e.g. 9.0 ** 999) for an approximation"
+        "rewrite the expression with smaller numbers, or work with logarithms (999 * log(9, 10) is the number of "
+        "digits of 9**999, say)"
     )
 
 
