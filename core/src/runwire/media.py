@@ -123,7 +123,10 @@ def confine_media(media: Media, root: Union[str, "os.PathLike[str]", None]) -> N
             "must lie under), send the media as url= or content=, or attach File(filepath=...) objects you build yourself"
         )
     real_root = os.path.realpath(root)
-    media.filepath = _resolve_under(str(media.filepath), real_root, kind)
+    real = _resolve_under(str(media.filepath), real_root, kind)
+    if os.path.exists(real) and not os.path.isfile(real):
+        raise MediaPathError(f"{kind}(filepath={str(media.filepath)!r}) is not a regular file")
+    media.filepath = real
     media._media_root = real_root  # type: ignore[attr-defined]
 
 
