@@ -82,6 +82,16 @@ def test_redact_url_masks_every_query_value_and_the_password():
     assert redact_url(url) == "https://user:***@host.example/v1?api-version=***&key=***&flag#***"
     assert redact_url("http://localhost:8080/v1") == "http://localhost:8080/v1"
     assert redact_url(None) is None
+    assert redact_url("redis://:hunter2secret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert redact_url("postgresql://u:pw@h/db?sslpassword=abc") == "postgresql://u:***@h/db?sslpassword=***"
     assert url_secrets(url) == ["pa55word"]  # short values are not treated as secrets (they are too common)
     assert url_secrets(f"http://h/v1?x={KEY}") == [KEY]
     assert redact(f"GET http://h/v1?my_token={KEY}") == "GET http://h/v1?my_token=***"
+
+
+def test_storage_and_cancellation_reprs_mask_their_url_credentials():
+    postgres = pytest.importorskip("runwire_postgres")
+    redis = pytest.importorskip("runwire_redis.cancellation")
+    storage = postgres.PostgresStorage(f"postgresql://app:{KEY}@127.0.0.1/db?sslpassword={KEY}")
+    cancellation = redis.RedisCancellation(f"redis://:{KEY}@127.0.0.1:6379/0")
+    assert KEY not in repr(storage) and KEY not in repr(cancellation)

@@ -10,7 +10,7 @@ _URL_SECRETS = re.compile(
     r"(?i)([?&](?:[a-z0-9_-]*(?:key|token|secret|password|passwd|auth|credential)[a-z0-9_-]*|sig|signature|code)=)"
     r"[^&\s'\"]+"
 )
-_URL_PASSWORD = re.compile(r"(://[^:@/\s]+:)[^@/\s]+@")
+_URL_PASSWORD = re.compile(r"(://[^:@/\s]*:)[^@/\s]+@")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}")
 _KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,})")
 

@@ -140,9 +140,9 @@ class PostgresStorage(SQLStorage):
         self._home_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        from runwire.utils.redact import redact
+        from runwire.utils.redact import redact_url
 
-        return f"PostgresStorage({redact(self.url)!r})"
+        return f"PostgresStorage({redact_url(self.url)!r})"
 
     def _ensure_home(self) -> _PoolHome:
         home = self._home

@@ -231,6 +231,6 @@ class RedisCancellation(CancellationBackend):
         self.client.close()
 
     def __repr__(self) -> str:
-        from runwire.utils.redact import redact
+        from runwire.utils.redact import redact_url
 
-        return f"RedisCancellation({redact(self.url)!r})"
+        return f"RedisCancellation({redact_url(self.url)!r})"
