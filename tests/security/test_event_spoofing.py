@@ -37,7 +37,7 @@ def test_built_in_names_are_the_whole_taxonomy_but_custom():
 
 
 @dataclass
-class Progress(CustomEvent):
+class SpoofTestProgress(CustomEvent):
     """A legitimate custom event."""
 
     step: int = 0
@@ -47,11 +47,11 @@ class Progress(CustomEvent):
 def _spoofing_tool(how):
     def spoof() -> object:
         """Report progress."""
-        yield Progress(step=1)
+        yield SpoofTestProgress(step=1)
         if how == "construct":
             yield CustomEvent(event="RunCompleted")
         else:  # built fine, renamed afterwards: the runner checks what it is about to emit
-            event = Progress(step=2)
+            event = SpoofTestProgress(step=2)
             event.event = "RunCompleted"
             yield event
         yield "finished"
@@ -67,7 +67,7 @@ def test_a_tool_yielding_a_fake_run_completed_gets_a_tool_call_error(how):
     names = [e.event for e in events]
     assert names.count("RunCompleted") == 1 and names[-1] == "RunCompleted"  # only the run's own, last
     assert all(type(e) is RunCompletedEvent for e in events if e.event == "RunCompleted")
-    assert [e.step for e in events if isinstance(e, Progress)] == [1]
+    assert [e.step for e in events if isinstance(e, SpoofTestProgress)] == [1]
     tool = stream.run_output.tools[0]
     assert tool.tool_call_error and "built-in event's name" in tool.error
     assert stream.run_output.content == "The end."
@@ -83,10 +83,10 @@ def test_a_stored_event_class_resolves_only_to_registered_classes():
 
 
 def test_legitimate_round_trips_still_work():
-    event = Progress(step=3, note="n")
+    event = SpoofTestProgress(step=3, note="n")
     assert run_output_event_from_dict(event.to_dict()) == event
-    moved = {**event.to_dict(), "event_class": "renamed_module.Progress"}  # plain-name fallback for custom classes
-    assert type(run_output_event_from_dict(moved)) is Progress
+    moved = {**event.to_dict(), "event_class": "renamed_module.SpoofTestProgress"}  # plain-name fallback for custom classes
+    assert type(run_output_event_from_dict(moved)) is SpoofTestProgress
     done = RunCompletedEvent(run_id="r", content="ok")
     assert type(run_output_event_from_dict(done.to_dict())) is RunCompletedEvent
     assert isinstance(run_output_event_from_dict({"event": "Whatever"}), RunOutputEvent)
