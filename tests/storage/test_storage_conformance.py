@@ -39,6 +39,29 @@ async def test_a_run_and_its_events_are_stored_and_read_back(storage):
     assert await agent.aget_run_output(out.run_id, "other-session") is None
 
 
+async def test_uncoalesced_storage_gives_every_event_its_own_seq(storage):
+    storage.coalesce_content = False  # what runwire-server sets: a stream resumes by event seq
+    agent = Agent(model=ScriptedModel(["one two three"]), db=storage, store_events=True, events_to_skip=[])
+    out = await agent.arun("count")
+    stored = await storage.get_events(out.run_id)
+    assert [e["event"] for e in stored] == event_names(out.events)
+    assert [e["content"] for e in stored if e["event"] == "RunContent"] == ["one ", "two ", "three"]
+    assert await storage.next_event_seq(out.run_id) == len(out.events)
+
+
+async def test_events_since_and_delete_session(storage):
+    agent = Agent(model=ScriptedModel(["a b", "c"]), db=storage)
+    first = await agent.arun("x", session_id="doomed")
+    await agent.arun("y", session_id="kept")
+    logged = await storage.events_since(first.run_id)
+    assert [seq for seq, _ in logged] == list(range(len(logged))) and logged[0][1]["event"] == "RunStarted"
+    assert await storage.events_since(first.run_id, 1) == logged[2:]
+    await storage.delete_session("doomed")
+    assert await storage.get_session("doomed") is None and await storage.get_run(first.run_id) is None
+    assert await storage.events_since(first.run_id) == []
+    assert (await storage.get_session("kept")).runs[0].content == "c"
+
+
 async def test_history_puts_earlier_runs_into_context(storage):
     model = echo_model()
     agent = Agent(model=model, db=storage, add_history_to_context=True, num_history_runs=2)

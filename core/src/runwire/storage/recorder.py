@@ -282,11 +282,15 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
         if stored_session is None:
             writer.session = Session(out.session_id or "", out.user_id, out.agent_id, dict(ctx.session_state))
     finished = False
+    coalesce = storage.coalesce_content
     try:
         async for event in events:
             name = event.event
             if name == "RunContent" and isinstance(getattr(event, "content", None), str):
-                writer.add_chunk(event)
+                if coalesce:
+                    writer.add_chunk(event)
+                else:  # one record (one seq) per chunk, still written in the background
+                    writer.add(event.to_dict())
                 if writer.backlogged:
                     await _wait(ctx, writer.flushed())
             elif name in TERMINAL:
