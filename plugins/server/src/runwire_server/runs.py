@@ -1,0 +1,129 @@
+"""Runs driven by the server: each in its own task, its events published live with their event-log seq.
+
+A run never depends on the request that started it: a client that goes away
+does not stop it (unless it asked to), and anyone allowed to can stream it
+from the event log and the broker, on any worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional
+
+from runwire.run.output import RunOutput
+from runwire.storage.base import Storage
+
+from runwire_server.broker import Broker, LiveEvent
+
+logger = logging.getLogger("runwire.server")
+
+TERMINAL_EVENTS = frozenset({"RunCompleted", "RunError", "RunCancelled", "RunPaused"})
+
+
+class TooManyRuns(Exception):
+    """The user already has as many live runs as allowed."""
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, default=str)
+
+
+class RunManager:
+    """Starts runs in background tasks and publishes their events to the broker.
+
+    The n-th event a run's stream yields is stored by the recorder at seq
+    ``base + n`` (the server's storage does not coalesce content chunks), so the
+    seq published live is the seq a later replay reads from the log.
+    """
+
+    def __init__(self, storage: Storage, broker: Broker, *, max_runs_per_user: int) -> None:
+        self.storage, self.broker, self.max_runs_per_user = storage, broker, max_runs_per_user
+        self.tasks: set[asyncio.Task[Optional[RunOutput]]] = set()
+
+    async def launch(self, user_id: str, run_id: str, events: Callable[[], AsyncIterator[Any]],
+                     base_seq: Callable[[], Awaitable[int]]) -> tuple[asyncio.Task[Optional[RunOutput]], int]:
+        """Start the run; once its first event is published, returns its task and that event's seq.
+
+        Raises what stopped the run from starting (e.g. ContinueRunError), or TooManyRuns.
+        """
+        if not await self.broker.acquire(user_id, self.max_runs_per_user):
+            raise TooManyRuns(f"user {user_id!r} already has {self.max_runs_per_user} live runs")
+        started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(self._drive(user_id, run_id, events, base_seq, started))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        first_seq = await asyncio.shield(started)  # a request that goes away meanwhile leaves the run going
+        return task, first_seq
+
+    async def _drive(self, user_id: str, run_id: str, events: Callable[[], AsyncIterator[Any]],
+                     base_seq: Callable[[], Awaitable[int]], started: asyncio.Future[int]) -> Optional[RunOutput]:
+        opened = False
+        try:
+            try:
+                seq = await base_seq()
+                stream = events()
+                first = await stream.__anext__()
+            except BaseException as exc:
+                if not started.done():
+                    started.set_exception(exc if not isinstance(exc, StopAsyncIteration)
+                                          else RuntimeError("the run ended before its first event"))
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                return None
+            await self.broker.open(run_id)
+            opened = True
+            await self.broker.publish(run_id, LiveEvent(seq, first.event, _json(first.to_dict())))
+            started.set_result(seq)
+            async for event in stream:
+                seq += 1
+                await self.broker.publish(run_id, LiveEvent(seq, event.event, _json(event.to_dict())))
+            output: RunOutput = stream.run_output  # type: ignore[attr-defined]
+            return output
+        except Exception:
+            logger.exception("runwire-server: run %s failed outside its event stream", run_id)
+            return None
+        finally:
+            if opened:
+                await self.broker.close(run_id)
+            await self.broker.release(user_id)
+
+    async def aclose(self) -> None:
+        """Stop every run this process drives (each records itself as cancelled)."""
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def run_events(storage: Storage, broker: Broker, run_id: str, after: int) -> AsyncIterator[LiveEvent]:
+    """Every event of the run after seq ``after``: the stored log, then the live segment, each once, in order."""
+    live = await broker.subscribe(run_id)  # before reading the log: whatever the log lacks, the segment has
+    last = after
+    for seq, data in await storage.events_since(run_id, after):
+        yield LiveEvent(seq, str(data.get("event", "")), _json(data))
+        last = seq
+    if live is None:
+        return
+    ended = False
+    try:
+        async for event in live:
+            if event.seq <= last:
+                continue
+            if event.seq > last + 1:  # the live path lost something: the log has it
+                for seq, data in await storage.events_since(run_id, last):
+                    if seq >= event.seq:
+                        break
+                    yield LiveEvent(seq, str(data.get("event", "")), _json(data))
+                    last = seq
+            yield event
+            last = event.seq
+            if event.name in TERMINAL_EVENTS:
+                ended = True
+                return
+    finally:
+        await live.aclose()  # type: ignore[attr-defined]
+    if not ended:  # the segment closed without a last event (the run was stopped): the log has the rest
+        for seq, data in await storage.events_since(run_id, last):
+            yield LiveEvent(seq, str(data.get("event", "")), _json(data))
