@@ -16,6 +16,7 @@ TARGET_ENV = "RUNWIRE_SERVER_TARGET"
 DB_ENV = "RUNWIRE_SERVER_DB"
 REDIS_ENV = "RUNWIRE_SERVER_REDIS"
 INSECURE_ENV = "RUNWIRE_SERVER_INSECURE_NO_AUTH"
+REDIS_PREFIX_ENV = "RUNWIRE_SERVER_REDIS_PREFIX"  # keys under another prefix than runwire:server:
 
 
 def is_loopback(host: str) -> bool:
@@ -50,8 +51,13 @@ def app_from_env() -> Any:
     from runwire_server.auth import InsecureNoAuth
 
     auth = InsecureNoAuth() if os.environ.get(INSECURE_ENV) == "1" else None
+    redis, broker = os.environ.get(REDIS_ENV) or None, None
+    if redis and os.environ.get(REDIS_PREFIX_ENV):
+        from runwire_server.broker import RedisBroker
+
+        broker = RedisBroker(redis, prefix=os.environ[REDIS_PREFIX_ENV])
     return create_app(load_target(os.environ[TARGET_ENV]), db=os.environ.get(DB_ENV) or None, auth=auth,
-                      redis=os.environ.get(REDIS_ENV) or None)
+                      redis=redis, broker=broker)
 
 
 def configure_serve(parser: argparse.ArgumentParser) -> None:

@@ -76,9 +76,19 @@ class RunManager:
             opened = True
             await self.broker.publish(run_id, LiveEvent(seq, first.event, _json(first.to_dict())))
             started.set_result(seq)
+            last: Optional[LiveEvent] = None
             async for event in stream:
                 seq += 1
-                await self.broker.publish(run_id, LiveEvent(seq, event.event, _json(event.to_dict())))
+                if last is not None:
+                    await self.broker.publish(run_id, last)
+                    last = None
+                live = LiveEvent(seq, event.event, _json(event.to_dict()))
+                if event.event in TERMINAL_EVENTS:
+                    last = live  # published once the stream has ended: the run's final state is stored by then
+                else:
+                    await self.broker.publish(run_id, live)
+            if last is not None:
+                await self.broker.publish(run_id, last)
             output: RunOutput = stream.run_output  # type: ignore[attr-defined]
             return output
         except Exception:

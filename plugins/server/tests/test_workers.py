@@ -1,0 +1,172 @@
+"""Two worker processes (`runwire serve`) sharing the local PostgreSQL and Redis serve as one.
+
+A run started on worker A is streamed live, resumed, cancelled and continued through worker B.
+Without PostgreSQL or Redis these tests skip (fail under RUNWIRE_REQUIRE_SERVICES=1, as in CI).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from httpx_sse import connect_sse
+from rw_server_kit import ANN_KEY, BOB_KEY, data, free_port, ids, names, sse
+
+PG_URL = os.environ.get("RUNWIRE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("RUNWIRE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def require_services() -> None:
+    problems = []
+    try:
+        import psycopg
+
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+    except Exception as exc:
+        problems.append(f"PostgreSQL at {PG_URL}: {exc}")
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        problems.append(f"Redis at {REDIS_URL}: {exc}")
+    if problems:
+        if os.environ.get("RUNWIRE_REQUIRE_SERVICES") == "1":
+            pytest.fail("; ".join(problems))
+        pytest.skip("; ".join(problems))
+
+
+class Worker:
+    def __init__(self, env: dict, cwd: Path, db: str, *extra: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cmd = [sys.executable, "-c", "import sys; from runwire.cli import main; sys.exit(main())", "serve",
+               "server_app:agents", "--port", str(self.port), "--db", db, "--redis", REDIS_URL, "--log-level", "warning",
+               *extra]
+        self.log = open(cwd / f"worker-{self.port}.log", "w")
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self) -> None:
+        for _ in range(1200):  # bounded: a worker starts in about a second
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {Path(self.log.name).read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError("worker did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def workers(tmp_path, keys_file, gates):
+    require_services()
+    import psycopg
+    import redis
+
+    schema = "rw_srv_" + uuid.uuid4().hex[:10]
+    prefix = f"rwtest:{uuid.uuid4().hex[:10]}:"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    db = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent), "RUNWIRE_SERVER_KEYS": str(keys_file),
+           "RUNWIRE_TEST_GATES": str(gates.path), "RUNWIRE_SERVER_REDIS_PREFIX": prefix}
+    env.pop("RUNWIRE_CANCELLATION", None)
+    env.pop("RUNWIRE_DB", None)
+    started: list[Worker] = []
+
+    def start(*extra: str) -> Worker:
+        started.append(Worker(env, tmp_path, db, *extra))
+        started[-1].wait_ready()
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for w in started:
+            w.stop()
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(match=prefix + "*"):
+            client.delete(key)
+
+
+def as_user(worker: Worker, key: str = ANN_KEY) -> httpx.Client:
+    return httpx.Client(base_url=worker.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+
+def test_started_on_one_worker_streamed_live_and_resumed_through_the_other(workers, gates):
+    a, b = workers(), workers()
+    with as_user(a) as on_a, as_user(b) as on_b:
+        run_id = on_a.post("/agents/gated/runs", json={"message": "w1", "background": True}).json()["run_id"]
+        events = []
+        with connect_sse(on_b, "GET", f"/runs/{run_id}/events") as source:
+            for event in source.iter_sse():
+                events.append(event)
+                if event.event == "ToolCallStarted":
+                    gates.open("w1")  # the run on A goes on; B keeps streaming it live
+        assert ids(events) == list(range(len(events))) and names(events)[-1] == "RunCompleted"
+
+        first = sse(on_a, "POST", "/agents/gated/runs", json={"message": "w2"}, stop_after="ToolCallStarted")
+        run2 = data(first[0])["run_id"]
+        with connect_sse(on_b, "GET", f"/runs/{run2}/events", headers={"Last-Event-ID": first[-1].id}) as source:
+            gates.open("w2")
+            rest = list(source.iter_sse())
+        everything = first + rest
+        assert ids(everything) == list(range(len(everything))) and names(everything)[-1] == "RunCompleted"
+        stored = sse(on_a, "GET", f"/runs/{run2}/events")
+        assert [(e.id, e.event) for e in stored] == [(e.id, e.event) for e in everything]
+        assert on_b.get(f"/runs/{run2}").json()["content"] == "released after the gate, all done"
+        with as_user(b, BOB_KEY) as bob_on_b:
+            assert bob_on_b.get(f"/runs/{run2}/events").status_code == 404
+
+
+def test_cancelled_and_continued_through_the_other_worker(workers):
+    a, b = workers(), workers()
+    with as_user(a) as on_a, as_user(b) as on_b:
+        run_id = on_a.post("/agents/gated/runs", json={"message": "never", "background": True}).json()["run_id"]
+        assert on_b.post(f"/runs/{run_id}/cancel").json() == {"cancelled": True}
+        events = sse(on_b, "GET", f"/runs/{run_id}/events")
+        assert names(events)[-1] == "RunCancelled" and ids(events) == list(range(len(events)))
+
+        paused = sse(on_a, "POST", "/agents/confirm/runs", json={"message": "orders"})
+        assert names(paused)[-1] == "RunPaused"
+        paused_id = data(paused[0])["run_id"]
+        call = on_b.get(f"/runs/{paused_id}").json()["tools"][0]
+        resumed = sse(on_b, "POST", f"/runs/{paused_id}/continue",
+                      json={"tools": [{"tool_call_id": call["tool_call_id"], "confirmed": True}]})
+        assert ids(paused + resumed) == list(range(len(paused) + len(resumed)))
+        assert names(resumed)[-1] == "RunCompleted"
+        assert on_a.post(f"/runs/{paused_id}/continue", json={"tools": []}).status_code == 409
+        whole = sse(on_a, "GET", f"/runs/{paused_id}/events")
+        assert [(e.id, e.event) for e in whole] == [(e.id, e.event) for e in paused + resumed]
+
+
+
+@pytest.mark.slow
+def test_serve_with_two_uvicorn_workers(workers):
+    server = workers("--workers", "2")  # one port, two processes, either may answer
+    with as_user(server) as c:
+        run_ids = [c.post("/agents/confirm/runs", json={"message": f"t{i}", "stream": False}).json()["run_id"]
+                   for i in range(4)]
+        for run_id in run_ids:
+            call = c.get(f"/runs/{run_id}").json()["tools"][0]
+            events = sse(c, "POST", f"/runs/{run_id}/continue",
+                         json={"tools": [{"tool_call_id": call["tool_call_id"], "confirmed": False}]})
+            assert names(events)[-1] == "RunCompleted"
+            assert int(events[0].id) > 0 and ids(events) == list(range(int(events[0].id), int(events[-1].id) + 1))
