@@ -135,6 +135,9 @@ def create_app(
     from runwire_server.routes import router
 
     app.include_router(router, dependencies=[Depends(current_user)])
+    from runwire_server.agui import router as agui_router
+
+    app.include_router(agui_router, dependencies=[Depends(current_user)])
     return app
 
 

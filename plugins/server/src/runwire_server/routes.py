@@ -143,14 +143,19 @@ async def create_run(agent_id: str, request: Request) -> Any:
                         body.cancel_on_disconnect)
 
 
-async def _start(state: ServerState, user_id: str, run_id: str, session_id: str, events: Any, base_seq: Any,
-                 stream: bool, background: bool, cancel_on_disconnect: bool) -> Any:
+async def launch(state: ServerState, user_id: str, run_id: str, events: Any, base_seq: Any) -> tuple[Any, int]:
+    """Start a run in the background: its task and first seq, or 429 / 409 as an HTTP error."""
     try:
-        task, first_seq = await state.runs.launch(user_id, run_id, events, base_seq)
+        return await state.runs.launch(user_id, run_id, events, base_seq)
     except TooManyRuns as exc:
         raise HTTPException(429, f"{exc}: wait for one to finish, or cancel one", headers={"Retry-After": "1"}) from None
     except ContinueRunError as exc:
         raise HTTPException(409, str(exc)) from None
+
+
+async def _start(state: ServerState, user_id: str, run_id: str, session_id: str, events: Any, base_seq: Any,
+                 stream: bool, background: bool, cancel_on_disconnect: bool) -> Any:
+    task, first_seq = await launch(state, user_id, run_id, events, base_seq)
     if background:
         return JSONResponse({"run_id": run_id, "session_id": session_id, "status": RunStatus.running.value},
                             status_code=202)
