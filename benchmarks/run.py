@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import QUICK, Result  # noqa: E402
 
-SECTIONS = ("core", "http", "llamacpp", "storage", "cancel", "plugins", "mcp")
+SECTIONS = ("core", "http", "llamacpp", "storage", "cancel", "plugins", "mcp", "server")
 
 
 async def collect(only: set[str]) -> list[Result]:
@@ -68,6 +68,10 @@ async def collect(only: set[str]) -> list[Result]:
         from bench_mcp import bench_mcp
 
         results += await bench_mcp()
+    if step("server"):
+        from bench_server import bench_server
+
+        results += await bench_server()
     return results
 
 

@@ -221,7 +221,7 @@ async def agui_run(agent_id: str, request: Request) -> Any:
 
     async def stream() -> AsyncIterator[str]:
         yield encoder.encode(RunStartedEvent(thread_id=inp.thread_id, run_id=inp.run_id))
-        async for event in run_events(state.storage, state.broker, run_id, first_seq - 1):
+        async for event in run_events(state.storage, state.broker, run_id, first_seq - 1, segment_start=first_seq):
             for out in translate(event.name, json.loads(event.data)):
                 yield encoder.encode(out)
 

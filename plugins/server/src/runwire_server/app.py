@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -102,6 +103,8 @@ def create_app(
     ``RUNWIRE_SERVER_JWT_*`` from the environment; with nothing configured every
     endpoint but ``/health`` answers 401. ``redis``: a Redis URL through which
     several workers share live events (give them a shared PostgreSQL ``db``).
+    The agents' own ``db`` is replaced by the server's storage, so every run they
+    serve lands in one event log.
     """
     served = collect_agents(agents)
     storage = _storage_for(served, db)
@@ -157,7 +160,11 @@ def server_state(request: Request) -> ServerState:
 async def current_user(request: Request) -> str:
     """The caller's user_id, from ``Authorization: Bearer ...`` (API key or JWT); 401 otherwise."""
     state = server_state(request)
-    user_id = state.auth.authenticate(request.headers.get("authorization"))
+    header = request.headers.get("authorization")
+    if state.auth.blocking:
+        user_id = await asyncio.to_thread(state.auth.authenticate, header)
+    else:
+        user_id = state.auth.authenticate(header)
     if user_id is None:
         detail = ("missing or invalid credential: send 'Authorization: Bearer <API key or JWT>'" if state.auth.configured
                   else f"this server has no authentication configured, so it accepts no request: {HOW_TO_ADD_AUTH}")

@@ -17,6 +17,7 @@ JWT_KEY_ENV = "RUNWIRE_SERVER_JWT_PUBLIC_KEY"
 JWKS_ENV = "RUNWIRE_SERVER_JWKS_URL"
 AUDIENCE_ENV = "RUNWIRE_SERVER_JWT_AUDIENCE"
 ISSUER_ENV = "RUNWIRE_SERVER_JWT_ISSUER"
+ALGORITHMS_ENV = "RUNWIRE_SERVER_JWT_ALGORITHMS"  # comma-separated; default RS256,ES256,EdDSA
 
 HOW_TO_ADD_AUTH = (
     f"set {KEYS_ENV} to a file of 'user_id:key' lines (a key may be stored as 'sha256:<hex digest>'; "
@@ -146,6 +147,11 @@ class AuthConfig:
         return bool(self.authenticators)
 
     @property
+    def blocking(self) -> bool:
+        """True when checking a token may wait on the network (a JWKS fetch): run it in a thread."""
+        return any(isinstance(a, JWTAuth) and a.jwks_url for a in self.authenticators)
+
+    @property
     def insecure(self) -> bool:
         return any(isinstance(a, InsecureNoAuth) for a in self.authenticators)
 
@@ -176,8 +182,12 @@ def auth_from_env(environ: Optional[dict[str, str]] = None) -> AuthConfig:
     if key and not key.lstrip().startswith("-----") and Path(key).is_file():
         key = Path(key).read_text()
     if key or env.get(JWKS_ENV):
-        found.append(JWTAuth(public_key=key or None, jwks_url=env.get(JWKS_ENV) or None,
-                             audience=env.get(AUDIENCE_ENV) or None, issuer=env.get(ISSUER_ENV) or None))
+        algorithms = tuple(a.strip() for a in env.get(ALGORITHMS_ENV, "").split(",") if a.strip())
+        jwt_auth = JWTAuth(public_key=key or None, jwks_url=env.get(JWKS_ENV) or None,
+                           audience=env.get(AUDIENCE_ENV) or None, issuer=env.get(ISSUER_ENV) or None)
+        if algorithms:
+            jwt_auth.algorithms = algorithms
+        found.append(jwt_auth)
     return AuthConfig(found)
 
 

@@ -1,9 +1,10 @@
 """Live events of running runs, for whoever streams them: in this process, or across workers through Redis.
 
 A run's live events form a *segment*: opened when a run starts or is continued,
-closed when it ends or pauses. A segment holds every event it published (with
-its seq) until shortly after it closes, so a subscriber that arrives late reads
-it from its start and loses nothing the event log has not stored yet.
+closed when it ends or pauses (after the run's events and final state are
+stored). A segment holds every event it published (with its seq) while it is
+open, so a subscriber that arrives late reads it from its start and loses
+nothing the event log has not stored yet.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, AsyncIterator, Optional
 
 logger = logging.getLogger("runwire.server")
 
-RETAIN_SECONDS = 60.0  # a closed segment stays readable this long (the event log has it all by then)
+RETAIN_SECONDS = 30.0  # a closed Redis stream stays readable this long (the event log has it all by then)
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,7 @@ class _Segment:
 class MemoryBroker(Broker):
     """Segments in this process's memory: one worker."""
 
-    def __init__(self, retain: float = RETAIN_SECONDS) -> None:
-        self.retain = retain
+    def __init__(self) -> None:
         self.segments: dict[str, _Segment] = {}
         self.active: dict[str, int] = {}
 
@@ -89,12 +89,8 @@ class MemoryBroker(Broker):
             return
         segment.closed = True
         segment.changed.set()
-
-        def forget() -> None:
-            if self.segments.get(run_id) is segment:
-                del self.segments[run_id]
-
-        asyncio.get_running_loop().call_later(self.retain, forget)
+        # Subscribers keep reading the segment they hold; a later one reads the log, complete by now.
+        del self.segments[run_id]
 
     async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
         segment = self.segments.get(run_id)
@@ -138,11 +134,13 @@ class RedisBroker(Broker):
     """
 
     def __init__(self, url: str, *, prefix: str = "runwire:server:", retain: float = RETAIN_SECONDS,
-                 ttl: int = 24 * 3600, block_ms: int = 10_000) -> None:
+                 ttl: int = 24 * 3600, block_ms: int = 2_000, max_connections: int = 10_000) -> None:
+        """``max_connections``: each open stream holds one connection while it waits for events."""
         import redis.asyncio as aioredis
 
         self.url, self.prefix, self.retain, self.ttl, self.block_ms = url, prefix, retain, ttl, block_ms
-        self.client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
+        self.client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5,
+                                              max_connections=max_connections)
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
@@ -203,9 +201,19 @@ class RedisBroker(Broker):
         return self._read(run_id)
 
     async def _read(self, run_id: str) -> AsyncIterator[LiveEvent]:
-        key, last = self._key(run_id), "0-0"
+        from redis.exceptions import RedisError
+
+        key, last, failures = self._key(run_id), "0-0", 0
         while True:
-            reply = await self.client.xread({key: last}, block=self.block_ms, count=500)
+            try:  # block_ms stays under redis-py's socket timeout (5 s by default)
+                reply = await self.client.xread({key: last}, block=self.block_ms, count=500)
+                failures = 0
+            except RedisError:
+                failures += 1
+                if failures > 20:
+                    raise
+                await asyncio.sleep(0.05 * failures)
+                continue
             if not reply:
                 if not await self.client.exists(key):
                     return  # expired or replaced: the caller reads the rest from the event log

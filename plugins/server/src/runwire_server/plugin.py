@@ -17,6 +17,8 @@ DB_ENV = "RUNWIRE_SERVER_DB"
 REDIS_ENV = "RUNWIRE_SERVER_REDIS"
 INSECURE_ENV = "RUNWIRE_SERVER_INSECURE_NO_AUTH"
 REDIS_PREFIX_ENV = "RUNWIRE_SERVER_REDIS_PREFIX"  # keys under another prefix than runwire:server:
+MAX_RUNS_ENV = "RUNWIRE_SERVER_MAX_RUNS_PER_USER"
+MAX_BODY_ENV = "RUNWIRE_SERVER_MAX_BODY_BYTES"
 
 
 def is_loopback(host: str) -> bool:
@@ -56,8 +58,10 @@ def app_from_env() -> Any:
         from runwire_server.broker import RedisBroker
 
         broker = RedisBroker(redis, prefix=os.environ[REDIS_PREFIX_ENV])
+    limits: dict[str, Any] = {name: int(os.environ[env]) for name, env in (
+        ("max_runs_per_user", MAX_RUNS_ENV), ("max_body_bytes", MAX_BODY_ENV)) if os.environ.get(env)}
     return create_app(load_target(os.environ[TARGET_ENV]), db=os.environ.get(DB_ENV) or None, auth=auth,
-                      redis=redis, broker=broker)
+                      redis=redis, broker=broker, **limits)
 
 
 def configure_serve(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +74,8 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes (more than 1 needs PostgreSQL and Redis)")
     parser.add_argument("--insecure-no-auth", action="store_true",
                         help="accept every request as user 'local' (loopback hosts only, for development)")
+    parser.add_argument("--max-runs-per-user", type=int, default=None, help="live runs per user before 429 (default 16)")
+    parser.add_argument("--max-body-bytes", type=int, default=None, help="request body limit before 413 (default 10 MB)")
     parser.add_argument("--log-level", default="info")
 
 
@@ -92,6 +98,12 @@ def serve_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, s
         raise SystemExit("runwire serve: --workers > 1 needs a shared event log and live events: give "
                          "--db postgresql://... and --redis redis://... (or RUNWIRE_CANCELLATION=redis://...)")
     settings = {TARGET_ENV: args.target, DB_ENV: db, REDIS_ENV: redis, INSECURE_ENV: "1" if args.insecure_no_auth else "0"}
+    for flag, value, env_name in (("--max-runs-per-user", args.max_runs_per_user, MAX_RUNS_ENV),
+                                  ("--max-body-bytes", args.max_body_bytes, MAX_BODY_ENV)):
+        if value is not None:
+            if value < 1:
+                raise SystemExit(f"runwire serve: {flag} must be at least 1")
+            settings[env_name] = str(value)
     if redis and not cancellation:
         settings["RUNWIRE_CANCELLATION"] = redis  # cancel reaches the worker running the run
     return settings

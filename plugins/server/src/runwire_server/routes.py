@@ -160,7 +160,7 @@ async def _start(state: ServerState, user_id: str, run_id: str, session_id: str,
         return JSONResponse({"run_id": run_id, "session_id": session_id, "status": RunStatus.running.value},
                             status_code=202)
     if stream:
-        return _sse(state, run_id, first_seq - 1, cancel_on_disconnect=cancel_on_disconnect)
+        return _sse(state, run_id, first_seq - 1, cancel_on_disconnect=cancel_on_disconnect, segment_start=first_seq)
     try:
         output = await asyncio.shield(task)  # a client that goes away does not stop the run
     except asyncio.CancelledError:
@@ -172,11 +172,12 @@ async def _start(state: ServerState, user_id: str, run_id: str, session_id: str,
     return output.to_dict() if output is not None else JSONResponse({"detail": "the run was lost"}, status_code=500)
 
 
-def _sse(state: ServerState, run_id: str, after: int, *, cancel_on_disconnect: bool = False) -> EventSourceResponse:
+def _sse(state: ServerState, run_id: str, after: int, *, cancel_on_disconnect: bool = False,
+         segment_start: Optional[int] = None) -> EventSourceResponse:
     async def messages() -> AsyncIterator[dict[str, Any]]:
         finished = False
         try:
-            async for event in run_events(state.storage, state.broker, run_id, after):
+            async for event in run_events(state.storage, state.broker, run_id, after, segment_start=segment_start):
                 yield {"id": str(event.seq), "event": event.name, "data": event.data}
             finished = True
         finally:

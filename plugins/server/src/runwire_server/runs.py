@@ -59,19 +59,14 @@ class RunManager:
 
     async def _drive(self, user_id: str, run_id: str, events: Callable[[], AsyncIterator[Any]],
                      base_seq: Callable[[], Awaitable[int]], started: asyncio.Future[int]) -> Optional[RunOutput]:
-        opened = False
+        opened, stream = False, None
         try:
+            seq = await base_seq()
+            stream = events()
             try:
-                seq = await base_seq()
-                stream = events()
                 first = await stream.__anext__()
-            except BaseException as exc:
-                if not started.done():
-                    started.set_exception(exc if not isinstance(exc, StopAsyncIteration)
-                                          else RuntimeError("the run ended before its first event"))
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                return None
+            except StopAsyncIteration:
+                raise RuntimeError(f"run {run_id} ended before its first event") from None
             await self.broker.open(run_id)
             opened = True
             await self.broker.publish(run_id, LiveEvent(seq, first.event, _json(first.to_dict())))
@@ -91,10 +86,20 @@ class RunManager:
                 await self.broker.publish(run_id, last)
             output: RunOutput = stream.run_output  # type: ignore[attr-defined]
             return output
-        except Exception:
-            logger.exception("runwire-server: run %s failed outside its event stream", run_id)
+        except BaseException as exc:
+            if not started.done():  # the request that launched the run gets the error (e.g. ContinueRunError: 409)
+                if isinstance(exc, asyncio.CancelledError):
+                    started.cancel()
+                else:
+                    started.set_exception(exc)
+            elif not isinstance(exc, asyncio.CancelledError):
+                logger.exception("runwire-server: run %s failed outside its event stream", run_id)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
             return None
         finally:
+            if stream is not None and hasattr(stream, "aclose"):
+                await stream.aclose()  # a run left mid-way (the broker failed, or shutdown) records itself ended
             if opened:
                 await self.broker.close(run_id)
             await self.broker.release(user_id)
@@ -107,13 +112,19 @@ class RunManager:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-async def run_events(storage: Storage, broker: Broker, run_id: str, after: int) -> AsyncIterator[LiveEvent]:
-    """Every event of the run after seq ``after``: the stored log, then the live segment, each once, in order."""
+async def run_events(storage: Storage, broker: Broker, run_id: str, after: int, *,
+                     segment_start: Optional[int] = None) -> AsyncIterator[LiveEvent]:
+    """Every event of the run after seq ``after``: the stored log, then the live segment, each once, in order.
+
+    ``segment_start``: the first seq of the live segment, when the caller just started it (the log is
+    not read if the segment holds everything asked for).
+    """
     live = await broker.subscribe(run_id)  # before reading the log: whatever the log lacks, the segment has
     last = after
-    for seq, data in await storage.events_since(run_id, after):
-        yield LiveEvent(seq, str(data.get("event", "")), _json(data))
-        last = seq
+    if live is None or segment_start is None or after + 1 < segment_start:
+        for seq, data in await storage.events_since(run_id, after):
+            yield LiveEvent(seq, str(data.get("event", "")), _json(data))
+            last = seq
     if live is None:
         return
     ended = False
