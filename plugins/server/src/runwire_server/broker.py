@@ -126,8 +126,9 @@ class MemoryBroker(Broker):
 class RedisBroker(Broker):
     """Segments as Redis streams (``<prefix>events:<run_id>``), shared by every worker.
 
-    Publishing is batched per run (one pipeline per batch, in order); each
-    subscriber reads the stream with a blocking XREAD from its start. A stream
+    Publishing is batched per run (one pipeline per batch, in order); a
+    subscriber on another worker reads the stream with a blocking XREAD from its
+    start, one on the worker driving the run reads that worker's memory. A stream
     lives ``ttl`` seconds while its run is live (refreshed per batch) and
     ``retain`` seconds after it closes. Concurrent-run counts per user are Redis
     counters, so the limit holds across workers.
@@ -141,6 +142,7 @@ class RedisBroker(Broker):
         self.url, self.prefix, self.retain, self.ttl, self.block_ms = url, prefix, retain, ttl, block_ms
         self.client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5,
                                               max_connections=max_connections)
+        self.local = MemoryBroker()  # the runs this worker drives: their streams here skip Redis
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
@@ -155,11 +157,13 @@ class RedisBroker(Broker):
         pipe.xadd(key, {"k": "open"})
         pipe.expire(key, self.ttl)
         await pipe.execute()
+        await self.local.open(run_id)
         self._pending[run_id] = []
         self._wakeups[run_id] = asyncio.Event()
         self._writers[run_id] = asyncio.ensure_future(self._write(run_id))
 
     async def publish(self, run_id: str, event: LiveEvent) -> None:
+        await self.local.publish(run_id, event)
         self._pending[run_id].append({"k": "e", "s": event.seq, "n": event.name, "d": event.data})
         self._wakeups[run_id].set()
 
@@ -186,6 +190,7 @@ class RedisBroker(Broker):
     async def close(self, run_id: str) -> None:
         if run_id not in self._pending:
             return
+        await self.local.close(run_id)
         self._pending[run_id].append({"k": "close"})
         self._wakeups[run_id].set()
         writer = self._writers.pop(run_id)
@@ -196,6 +201,9 @@ class RedisBroker(Broker):
             self._wakeups.pop(run_id, None)
 
     async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
+        here = await self.local.subscribe(run_id)
+        if here is not None:
+            return here
         if not await self.client.exists(self._key(run_id)):
             return None
         return self._read(run_id)
