@@ -49,16 +49,16 @@ async def test_uncoalesced_storage_gives_every_event_its_own_seq(storage):
     assert await storage.next_event_seq(out.run_id) == len(out.events)
 
 
-async def test_events_since_and_delete_session(storage):
+async def test_delete_session_removes_its_runs_and_events(storage):
     agent = Agent(model=ScriptedModel(["a b", "c"]), db=storage)
     first = await agent.arun("x", session_id="doomed")
     await agent.arun("y", session_id="kept")
-    logged = await storage.events_since(first.run_id)
+    logged = await storage.read_events(first.run_id)
     assert [seq for seq, _ in logged] == list(range(len(logged))) and logged[0][1]["event"] == "RunStarted"
-    assert await storage.events_since(first.run_id, 1) == logged[2:]
+    assert await storage.read_events(first.run_id, 1) == logged[2:]
     await storage.delete_session("doomed")
     assert await storage.get_session("doomed") is None and await storage.get_run(first.run_id) is None
-    assert await storage.events_since(first.run_id) == []
+    assert await storage.read_events(first.run_id) == []
     assert (await storage.get_session("kept")).runs[0].content == "c"
 
 

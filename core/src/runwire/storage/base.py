@@ -83,10 +83,6 @@ class Storage(Closeable, ABC):
     @abstractmethod
     async def next_event_seq(self, run_id: str) -> int: ...
 
-    async def events_since(self, run_id: str, after_seq: int = -1) -> list[tuple[int, dict[str, Any]]]:
-        """The run's logged events whose seq is greater than ``after_seq``, as ``(seq, event)`` pairs in order."""
-        return [(seq, e) for seq, e in enumerate(await self.get_events(run_id)) if seq > after_seq]
-
     async def delete_session(self, session_id: str) -> None:
         """Delete a session with its runs and their event logs."""
         raise NotImplementedError(f"{type(self).__name__} cannot delete sessions: implement delete_session()")

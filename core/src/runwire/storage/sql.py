@@ -153,10 +153,11 @@ class SQLStorage(Storage):
 
     async def delete_session(self, session_id: str) -> None:
         await self._ensure()
+        sid = escape_text(session_id)
         runs = "SELECT run_id FROM runwire_runs WHERE session_id = ?"
-        await self._run(f"DELETE FROM runwire_events WHERE session_id = ? OR run_id IN ({runs})", (session_id, session_id))
-        await self._run("DELETE FROM runwire_runs WHERE session_id = ?", (session_id,))
-        await self._run("DELETE FROM runwire_sessions WHERE session_id = ?", (session_id,))
+        await self._run(f"DELETE FROM runwire_events WHERE session_id = ? OR run_id IN ({runs})", (sid, sid))
+        await self._run("DELETE FROM runwire_runs WHERE session_id = ?", (sid,))
+        await self._run("DELETE FROM runwire_sessions WHERE session_id = ?", (sid,))
 
     async def list_sessions(self, user_id: Optional[str] = None, limit: int = 100) -> list[Session]:
         await self._ensure()
@@ -310,12 +311,6 @@ class SQLStorage(Storage):
         await self._ensure()
         rows = await self._fetch("SELECT seq, data FROM runwire_events WHERE run_id = ? AND seq > ? ORDER BY seq",
                                  (escape_text(run_id), after))
-        return [(int(r[0]), _load(r[1])) for r in rows]
-
-    async def events_since(self, run_id: str, after_seq: int = -1) -> list[tuple[int, dict[str, Any]]]:
-        await self._ensure()
-        rows = await self._fetch("SELECT seq, data FROM runwire_events WHERE run_id = ? AND seq > ? ORDER BY seq",
-                                 (run_id, after_seq))
         return [(int(r[0]), _load(r[1])) for r in rows]
 
     async def next_event_seq(self, run_id: str) -> int:

@@ -194,7 +194,7 @@ async def get_run(run_id: str, request: Request, events: bool = Query(False, des
     run = await _own_run(state, request.state.user_id, run_id)
     data = run.to_dict()
     if events:
-        data["events"] = [e for _, e in await state.storage.events_since(run_id)]
+        data["events"] = [e for _, e in await state.storage.read_events(run_id)]
     return data
 
 

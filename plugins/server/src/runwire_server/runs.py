@@ -122,7 +122,7 @@ async def run_events(storage: Storage, broker: Broker, run_id: str, after: int, 
     live = await broker.subscribe(run_id)  # before reading the log: whatever the log lacks, the segment has
     last = after
     if live is None or segment_start is None or after + 1 < segment_start:
-        for seq, data in await storage.events_since(run_id, after):
+        for seq, data in await storage.read_events(run_id, after):
             yield LiveEvent(seq, str(data.get("event", "")), _json(data))
             last = seq
     if live is None:
@@ -133,7 +133,7 @@ async def run_events(storage: Storage, broker: Broker, run_id: str, after: int, 
             if event.seq <= last:
                 continue
             if event.seq > last + 1:  # the live path lost something: the log has it
-                for seq, data in await storage.events_since(run_id, last):
+                for seq, data in await storage.read_events(run_id, last):
                     if seq >= event.seq:
                         break
                     yield LiveEvent(seq, str(data.get("event", "")), _json(data))
@@ -146,5 +146,5 @@ async def run_events(storage: Storage, broker: Broker, run_id: str, after: int, 
     finally:
         await live.aclose()  # type: ignore[attr-defined]
     if not ended:  # the segment closed without a last event (the run was stopped): the log has the rest
-        for seq, data in await storage.events_since(run_id, last):
+        for seq, data in await storage.read_events(run_id, last):
             yield LiveEvent(seq, str(data.get("event", "")), _json(data))
