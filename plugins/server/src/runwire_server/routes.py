@@ -229,9 +229,7 @@ async def continue_run(run_id: str, body: ContinueRequest, request: Request) -> 
     state, user_id = server_state(request), request.state.user_id
     run = await _own_run(state, user_id, run_id)
     agent = _agent(state, run.agent_id or "")
-    if run.status != RunStatus.paused:
-        raise HTTPException(409, f"run {run_id} is {run.status}, not paused: only a paused run can be continued")
-    updates = _tool_updates(run, body)
+    updates = _tool_updates(run, body)  # the core claims the stored run: anything but paused/interrupted is a 409
 
     def events() -> AsyncIterator[Any]:
         return cast(AsyncIterator[Any], agent.acontinue_run(run_id=run_id, session_id=run.session_id,

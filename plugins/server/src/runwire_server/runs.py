@@ -71,19 +71,9 @@ class RunManager:
             opened = True
             await self.broker.publish(run_id, LiveEvent(seq, first.event, _json(first.to_dict())))
             started.set_result(seq)
-            last: Optional[LiveEvent] = None
-            async for event in stream:
+            async for event in stream:  # each event is stored before it is yielded (the recorder's promise)
                 seq += 1
-                if last is not None:
-                    await self.broker.publish(run_id, last)
-                    last = None
-                live = LiveEvent(seq, event.event, _json(event.to_dict()))
-                if event.event in TERMINAL_EVENTS:
-                    last = live  # published once the stream has ended: the run's final state is stored by then
-                else:
-                    await self.broker.publish(run_id, live)
-            if last is not None:
-                await self.broker.publish(run_id, last)
+                await self.broker.publish(run_id, LiveEvent(seq, event.event, _json(event.to_dict())))
             output: RunOutput = stream.run_output  # type: ignore[attr-defined]
             return output
         except BaseException as exc:
