@@ -281,7 +281,7 @@ async def get_session(session_id: str, request: Request) -> dict[str, Any]:
     session = await _own_session(state, request.state.user_id, session_id)
     if session is None:
         raise HTTPException(404, f"no session {session_id!r}")
-    runs = await state.storage.list_runs(session_id)
+    runs = [r for r in await state.storage.list_runs(session_id) if r.user_id == request.state.user_id]
     return {**_session_info(session), "runs": [r.to_dict() for r in runs]}
 
 
