@@ -133,14 +133,21 @@ def start_agno(workers: int, env: dict[str, str]) -> Server:
 
 
 def drop_schemas(schemas: list[Optional[str]]) -> None:
+    """Drop the benchmark's PostgreSQL schemas and its Redis keys (runwire's prefix names the schema)."""
     if not any(schemas):
         return
     import psycopg
+    import redis
 
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         for schema in schemas:
             if schema:
                 conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    client = redis.Redis.from_url(REDIS_URL)
+    for schema in schemas:
+        if schema:
+            for key in client.scan_iter(match=f"rwbench:{schema}:*"):
+                client.delete(key)
 
 
 def services_up() -> bool:
