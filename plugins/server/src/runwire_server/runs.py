@@ -51,6 +51,7 @@ class RunManager:
         if not await self.broker.acquire(user_id, self.max_runs_per_user):
             raise TooManyRuns(f"user {user_id!r} already has {self.max_runs_per_user} live runs")
         started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        started.add_done_callback(lambda f: f.cancelled() or f.exception())  # read even if the request went away
         task = asyncio.ensure_future(self._drive(user_id, run_id, events, base_seq, started))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
