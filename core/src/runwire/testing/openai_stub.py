@@ -8,7 +8,8 @@ callable) plus :class:`HTTPFailure` (an error response) and
 :class:`BrokenStream` (a stream cut off mid-way). Streaming requests get SSE
 chunks (text word by word, tool-call arguments split across chunks, usage
 last); others get one JSON body. Requests are kept on ``stub.requests``;
-``stub.connections`` counts the TCP connections accepted.
+``stub.connections`` counts the TCP connections accepted (``GET /v1/stub/stats``
+reports both to other processes).
 
 It behaves as a real HTTP/1.1 server does, so clients pay what they pay in
 production: an asyncio server on its own thread, TCP_NODELAY, each response
@@ -198,7 +199,10 @@ class OpenAIStub:
             raw = await reader.readexactly(length) if length else b""
         if method == "GET":
             if path.rstrip("/").endswith("/models"):
-                data = {"object": "list", "data": [{"id": self.model, "object": "model"}]}
+                data: dict[str, Any] = {"object": "list", "data": [{"id": self.model, "object": "model"}]}
+                writer.write(_response(200, data, keep_alive=keep_alive))
+            elif path.rstrip("/").endswith("/stub/stats"):  # for clients in other processes (benchmarks)
+                data = {"requests": len(self.requests), "connections": self.connections}
                 writer.write(_response(200, data, keep_alive=keep_alive))
             else:
                 writer.write(_response(404, {"error": {"message": f"no route {path}"}}, keep_alive=keep_alive))
