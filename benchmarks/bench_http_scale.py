@@ -29,6 +29,32 @@ def lean(url: str) -> Callable[[], Any]:
     return lambda: OpenAIChat(id="stub-model", base_url=url, api_key=KEY, max_retries=0)
 
 
+def plain_runs(url: str) -> dict[str, Callable[[], Awaitable[Any]]]:
+    """One single-request run (no tools, not streamed) per client."""
+    raw = RawSocketClient(url, KEY)
+    out: dict[str, Callable[[], Awaitable[Any]]] = {
+        FLOOR: lambda: raw.chat({"model": "stub-model", "messages": [{"role": "user", "content": "hi"}], "stream": False})}
+    if installed("runwire_openai"):
+        from runwire.agent import Agent
+
+        agent = Agent(model=lean(url)())
+        out[RW] = lambda: agent.arun("hi")
+    if installed("agno"):
+        from agno.agent import Agent as AgnoAgent
+        from agno.models.openai import OpenAIChat as AgnoOpenAI
+
+        agno = AgnoAgent(model=AgnoOpenAI(id="stub-model", base_url=url, api_key=KEY, max_retries=0), telemetry=False)
+        out["agno (OpenAIChat)"] = lambda: agno.arun("hi")
+    if installed("pydantic_ai"):
+        from pydantic_ai import Agent as PAgent
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        pai = PAgent(OpenAIChatModel("stub-model", provider=OpenAIProvider(base_url=url, api_key=KEY)))
+        out["pydantic-ai (OpenAIChatModel)"] = lambda: pai.run("hi")
+    return out
+
+
 def tool_runs(url: str) -> dict[str, Callable[[], Awaitable[Any]]]:
     """One tool-calling run per client: the floor, runwire-openai and the peers."""
     out = {FLOOR: floor_work(RawSocketClient(url, KEY))["tool"]}
@@ -68,13 +94,13 @@ def _stats(url: str) -> dict[str, int]:
 
 
 async def bench_memory() -> list[Result]:
-    """Traced memory held per run while its first request waits on a slow server (runs started, none answered)."""
-    delay = 3.0
+    """Traced memory held per run while its request waits on a slow server (runs started, none answered)."""
+    delay = scale(10, 2)
     proc, url = start_stub(delay=delay)
     results: list[Result] = []
     count = scale(200, 20)
     try:
-        runs = tool_runs(url)
+        runs = plain_runs(url)
         for fn in runs.values():
             await fn()  # warm: imports, the first connection, caches
         per_run: dict[str, float] = {}
@@ -85,7 +111,7 @@ async def bench_memory() -> list[Result]:
             tracemalloc.start()
             base = tracemalloc.get_traced_memory()[0]
             tasks = [asyncio.ensure_future(fn()) for _ in range(count)]
-            deadline = time.perf_counter() + delay * 0.8
+            deadline = time.perf_counter() + delay * 0.9
             while (await asyncio.to_thread(_stats, url))["requests"] < before_requests + count:
                 if time.perf_counter() > deadline:
                     break
@@ -97,7 +123,7 @@ async def bench_memory() -> list[Result]:
             per_run[name] = held / count / 1024
             note = f"{in_flight} of {count} requests in flight when measured"
             target = "<= 25 KiB" if name == RW else None
-            results.append(Result("HTTP: memory per in-flight run", name, per_run[name], "KiB", FLOOR, None,
+            results.append(Result("HTTP: memory per in-flight run (one non-streamed request)", name, per_run[name], "KiB", FLOOR, None,
                                   target=target, ok=(per_run[name] <= 25) if target else None, note=note))
         for result in results:
             result.baseline = per_run[FLOOR]
