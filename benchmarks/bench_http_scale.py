@@ -70,13 +70,25 @@ async def bench_concurrency() -> list[Result]:
     try:
         runs = tool_runs(url)
         for count, rounds in ((scale(200, 20), scale(7, 1)), (scale(1000, 50), scale(3, 1))):
-            table = {name: {"wall": (lambda fn=fn, n=count: asyncio.gather(*(fn() for _ in range(n))))}
-                     for name, fn in runs.items()}
+            failures: dict[str, int] = {}
+
+            async def all_runs(name: str, fn: Callable[[], Awaitable[Any]], n: int) -> None:
+                # a client that fails some runs (a connect timeout under load) is timed anyway, its failures counted
+                outcomes = await asyncio.gather(*(fn() for _ in range(n)), return_exceptions=True)
+                failed = [o for o in outcomes if isinstance(o, BaseException)]
+                if failed:
+                    failures[name] = failures.get(name, 0) + len(failed)
+                    failures.setdefault(f"{name}: error", type(failed[0]).__name__)  # type: ignore[arg-type]
+
+            table = {name: {"wall": (lambda name=name, fn=fn, n=count: all_runs(name, fn, n))} for name, fn in runs.items()}
             samples = await interleaved(table, rounds, quiet=0.2)
             section = f"HTTP: {count:,} concurrent tool-calling runs"
             floor = statistics.median(samples[(FLOOR, "wall")])
             for name in table:
-                results.append(Result(section, f"{name}: wall", statistics.median(samples[(name, "wall")]), "s", FLOOR, floor))
+                note = (f"{failures[name]} of {count * (rounds + 1)} runs failed: {failures[name + ': error']}"
+                        if name in failures else "")
+                results.append(Result(section, f"{name}: wall", statistics.median(samples[(name, "wall")]), "s", FLOOR,
+                                      floor, note=note))
             for peer in [n for n in table if n.startswith("agno")]:
                 results.append(compare(section, samples, (RW, "wall"), (peer, "wall"), f"runwire-openai vs {peer}",
                                        0.5, unit_scale=1.0, unit="s"))
