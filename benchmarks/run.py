@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import QUICK, Result  # noqa: E402
 
-SECTIONS = ("core", "http", "llamacpp", "storage", "cancel", "plugins", "mcp", "server")
+SECTIONS = ("core", "http", "http-scale", "llamacpp", "storage", "cancel", "plugins", "mcp", "server")
 
 
 async def collect(only: set[str]) -> list[Result]:
@@ -48,6 +48,14 @@ async def collect(only: set[str]) -> list[Result]:
         from bench_http import bench_http
 
         results += await bench_http()
+    if step("http-scale"):
+        from bench_http_scale import bench_concurrency as bench_http_concurrency
+        from bench_http_scale import bench_connections, bench_memory, bench_tools
+
+        results += await bench_http_concurrency()
+        results += await bench_memory()
+        results += await bench_tools()
+        results += await bench_connections()
     if step("llamacpp"):
         from bench_llamacpp import bench_llamacpp
 

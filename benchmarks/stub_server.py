@@ -1,7 +1,8 @@
 """The benchmarks' OpenAI-compatible server, in its own process so it does not share the clients' GIL.
 
 Requests with tools whose last message is from the user get a tool call;
-everything else gets N words (``--words``), streamed as N chunks.
+everything else gets N words (``--words``), streamed as N chunks. The server is
+runwire's OpenAIStub: HTTP/1.1 keep-alive, TCP_NODELAY, one write per response.
 Prints the base URL on its first line, then serves until killed.
 """
 
@@ -18,6 +19,7 @@ from runwire.testing.openai_stub import OpenAIStub
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--words", type=int, default=100)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer (and between chunks)")
     args = parser.parse_args()
     answer = " ".join(["word"] * args.words)
 
@@ -27,7 +29,7 @@ def main() -> None:
             return [ToolCall("get_weather", {"city": "Paris"}, id="call_bench")]
         return answer
 
-    with OpenAIStub(respond) as stub:
+    with OpenAIStub(respond, chunk_delay=args.delay) as stub:
         print(stub.url, flush=True)
         while True:
             time.sleep(3600)

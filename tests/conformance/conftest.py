@@ -63,6 +63,26 @@ class OpenAIHarness(Harness):
         return OpenAIChat(id="stub-model", base_url=self.stub.url, api_key=CANARY_KEY, max_retries=0)
 
 
+class OpenAISDKHarness(Harness):
+    name = "openai-sdk"
+
+    def model(self, turns: list[Any]) -> Any:
+        from runwire_openai import OpenAIChat
+
+        self.stub = self.stack.enter_context(OpenAIStub(turns))
+        return OpenAIChat(id="stub-model", base_url=self.stub.url, api_key=CANARY_KEY, max_retries=0, use_sdk=True)
+
+
+class LiteLLMLeanHarness(Harness):
+    name = "litellm-lean"
+
+    def model(self, turns: list[Any]) -> Any:
+        from runwire_litellm import LiteLLM
+
+        self.stub = self.stack.enter_context(OpenAIStub(turns))
+        return LiteLLM(id="openai/stub-model", api_base=self.stub.url, api_key=CANARY_KEY, max_retries=0, lean=True)
+
+
 class LlamaCppHarness(Harness):
     name = "llamacpp"
     scripted = False
@@ -83,15 +103,17 @@ HARNESSES: dict[str, Callable[[contextlib.ExitStack], Harness]] = {
     "scripted": ScriptedHarness,
     "litellm": LiteLLMHarness,
     "openai": OpenAIHarness,
+    "openai-sdk": OpenAISDKHarness,
+    "litellm-lean": LiteLLMLeanHarness,
     "llamacpp": LlamaCppHarness,
 }
+NEEDS = {"llamacpp": ["runwire_llamacpp"], "litellm": ["runwire_litellm"], "openai": ["runwire_openai"],
+         "openai-sdk": ["runwire_openai", "openai"], "litellm-lean": ["runwire_litellm", "runwire_openai"]}
 
 
 @pytest.fixture(params=list(HARNESSES))
 def harness(request: pytest.FixtureRequest):
-    if request.param == "llamacpp":
-        pytest.importorskip("runwire_llamacpp", reason="runwire-llamacpp is not installed")
-    if request.param in ("litellm", "openai"):
-        pytest.importorskip(f"runwire_{request.param}", reason=f"runwire-{request.param} is not installed")
+    for module in NEEDS.get(request.param, []):
+        pytest.importorskip(module, reason=f"{module} is not installed")
     with contextlib.ExitStack() as stack:
         yield HARNESSES[request.param](stack)

@@ -17,11 +17,14 @@ KEY = "sk-canary-9f8e7d6c5b4a39281706f5e4"
 
 def test_model_strings_and_streaming():
     assert isinstance(Agent(model="openai:gpt-5-mini").get_model(), OpenAIChat)
-    with OpenAIStub(["one two three"]) as stub:
-        out = Agent(model=OpenAIChat(id="m", base_url=stub.url, api_key=KEY)).run("count")
+    with OpenAIStub(["one two three", "four five"]) as stub:
+        agent = Agent(model=OpenAIChat(id="m", base_url=stub.url, api_key=KEY))
+        out = agent.run("count")
         assert out.content == "one two three" and out.metrics.output_tokens == 3
         assert stub.requests[0].headers["authorization"] == f"Bearer {KEY}"
-        assert stub.requests[0].body["stream_options"] == {"include_usage": True}
+        stream = agent.run("count on", stream=True)
+        assert [e.content for e in stream] == ["four ", "five"] and stream.run_output.metrics.output_tokens == 2
+        assert stub.requests[1].body["stream_options"] == {"include_usage": True}
 
 
 def test_rate_limit_retried_by_the_client_then_clear_errors():

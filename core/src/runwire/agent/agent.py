@@ -323,6 +323,8 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         sinks = self._sinks()
         if sinks:
             events = with_sinks(events, sinks, ctx)
+            if any(getattr(sink, "wants_deltas", False) for sink in sinks):
+                ctx.wants_deltas = True
         return events
 
     def _sinks(self) -> list["EventSink"]:

@@ -145,6 +145,7 @@ class AgentContinuing:
         run = await self._continuable(run_response, run_id, session_id, updated_tools)
         ctx = self._continue_context(run)
         holder[0]._ctx = ctx
+        ctx.wants_deltas = True  # a consumer reads the continued run as it comes
         async for event in self._events(ctx, True):
             yield event
 

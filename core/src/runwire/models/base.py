@@ -16,6 +16,9 @@ class ModelRequest:
 
     ``tools`` are OpenAI-style function specs (``{"type": "function", "function":
     {...}}``); ``output_schema`` is a pydantic model class or a JSON-schema dict.
+    ``stream`` says whether anyone wants the response piece by piece (a stream
+    consumer, a sink asking for deltas, stored RunContent events); when False a
+    provider may send one non-streamed request and yield the whole answer at once.
     """
 
     messages: list[Message]
@@ -26,6 +29,7 @@ class ModelRequest:
     max_tokens: Optional[int] = None
     run_id: Optional[str] = None
     options: dict[str, Any] = field(default_factory=dict)
+    stream: bool = True
 
 
 @dataclass(slots=True)

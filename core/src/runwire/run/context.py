@@ -77,6 +77,9 @@ class RunContext:
         self.memories: list[Any] = []
         self.unyielded: Optional[RunOutputEvent] = None  # a last event the caller was gone to receive
         self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
+        # Whether anyone wants model responses piece by piece (ModelRequest.stream): stored RunContent
+        # events here; a stream consumer (run/stream.py) and sinks asking for deltas set it too.
+        self.wants_deltas = store_events and "RunContent" not in events_to_skip
         if store_events and output.events is None:
             output.events = []
         output.store_events, output.events_to_skip = store_events, sorted(events_to_skip)

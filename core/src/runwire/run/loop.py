@@ -231,6 +231,7 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
             tool_choice=_tool_choice(agent.tool_choice, ctx.tool_calls_made) if ctx.tool_specs else None,
             output_schema=agent.output_schema if agent.parser_model is None and not intermediate else None,
             run_id=ctx.run_id,
+            stream=ctx.wants_deltas,
         )
         call = Metrics(id=model.id, provider=model.provider)
         t0 = time.perf_counter()

@@ -23,6 +23,8 @@ class _StreamBase:
         self._all = all_events
         self._yield_output = yield_run_output  # Agno's yield_run_output=True: the RunOutput comes last
         self.finished = False
+        if ctx is not None:
+            ctx.wants_deltas = True  # a consumer reads the content as it comes
 
     def _output_last(self) -> Optional[RunOutput]:
         if self._yield_output:

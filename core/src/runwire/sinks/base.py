@@ -15,10 +15,15 @@ class EventSink:
     started the run. A sink that raises, takes longer than ``timeout`` seconds, or
     blocks its thread is reported once and skipped for the rest of that run; the
     run never fails because of a sink, nor waits for one much past ``timeout``.
+
+    Set ``wants_deltas = True`` to receive the model's answer chunk by chunk even
+    in non-streamed runs (otherwise such runs may send one non-streamed request
+    and emit one RunContent per model response).
     """
 
     name: str = "sink"
     timeout: float = 5.0
+    wants_deltas: bool = False
 
     async def handle(self, event: RunOutputEvent) -> None:
         raise NotImplementedError
