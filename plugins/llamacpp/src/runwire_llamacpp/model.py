@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import threading
 from pathlib import Path
@@ -73,8 +74,22 @@ def _load(path: str, n_ctx: int, chat_format: Optional[str], n_threads: Optional
                 model_path=path, n_ctx=n_ctx, chat_format=chat_format, n_threads=n_threads, seed=seed, verbose=False
             )
             hit = (llm, threading.Lock())
+            if not _loaded:
+                atexit.register(_close_all)
             _loaded[key] = hit
     return hit
+
+
+def _close_all() -> None:
+    """Free the shared models while the interpreter is whole (llama-cpp-python's own __del__ at shutdown
+    finds its module half torn down and prints a TypeError)."""
+    for llm, lock in list(_loaded.values()):
+        with lock:
+            try:
+                llm.close()
+            except Exception:
+                pass
+    _loaded.clear()
 
 
 def _to_llama(message: Message) -> dict[str, Any]:
