@@ -64,21 +64,28 @@ async def bench_storage() -> list[Result]:
         results.append(Result(f"storage: {name}", "persistence per run", (run - base_run) * 1000, "ms",
                               extra={"run_without_ms": base_run * 1000, "run_with_ms": run * 1000}))
         results.append(Result(f"storage: {name}", "persistence per event", per_event * 1e6, "us"))
+        # history on: each run loads the session's last 3 runs into its context, as chat apps do
+        history = Agent(model=ScriptedModel(lambda r: "hello world"), db=storage, add_history_to_context=True,
+                        num_history_runs=3)
         sessions = {}
         for size in (1, 100, 1000) if number > 10 else (1, 20):
             sessions[size] = f"grow-{size}-{uuid.uuid4().hex[:6]}"
             for _ in range(size):
-                await stored.arun("x", session_id=sessions[size])
+                await history.arun("x", session_id=sessions[size])
         samples: dict[int, list[float]] = {size: [] for size in sessions}
         for _ in range(scale(5, 1)):  # sizes take turns, so drift hits them alike
             for size, session in sessions.items():
-                samples[size].append(await amedian_time(lambda a=stored, s=session: a.arun("x", session_id=s),
+                samples[size].append(await amedian_time(lambda a=history, s=session: a.arun("x", session_id=s),
                                                         repeat=1, number=scale(60, 5)))
         growth = {size: statistics.median(values) for size, values in samples.items()}
         sizes = sorted(growth)
         flat = growth[sizes[-1]] / growth[sizes[0]]
-        results.append(Result(f"storage: {name}", f"run time, session of {sizes[-1]} runs vs 1 run", growth[sizes[-1]] * 1000,
+        results.append(Result(f"storage: {name}", f"run time with history, session of {sizes[-1]} runs vs 1 run", growth[sizes[-1]] * 1000,
                               "ms", f"session of {sizes[0]}", growth[sizes[0]] * 1000, target="flat (< 1.5 x)", ok=flat < 1.5,
                               extra={str(k): v * 1000 for k, v in growth.items()}))
+        rows = await storage._fetch("SELECT SUM(LENGTH(CAST(data AS TEXT))), COUNT(*) FROM runwire_runs "
+                                    "WHERE session_id = ?", (sessions[sizes[-1]],))
+        results.append(Result(f"storage: {name}", f"run row size with history on ({sizes[-1]}-run session)",
+                              (rows[0][0] or 0) / 1024 / max(rows[0][1], 1), "KiB/run"))
         await storage.aclose()
     return results

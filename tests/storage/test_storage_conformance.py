@@ -76,6 +76,38 @@ async def test_history_puts_earlier_runs_into_context(storage):
     assert [m.text() for m in other.model.requests[-1].messages] == ["alone"]
 
 
+async def test_history_is_not_stored_again_with_each_run_and_comes_back_on_continue(storage):
+    from runwire.tools import tool
+
+    @tool(requires_confirmation=True)
+    def ship() -> str:
+        """Ship it."""
+        return "shipped"
+
+    def respond(request):
+        last = request.messages[-1]
+        if last.role == "tool":
+            return "done"
+        return [ToolCall("ship", {})] if last.text() == "ship" else f"echo {last.text()}"
+
+    agent = Agent(model=ScriptedModel(respond), tools=[ship], db=storage, add_history_to_context=True,
+                  num_history_runs=2)
+    for word in ("one", "two", "three"):
+        await agent.arun(word, session_id="nocopy")
+    paused = await agent.arun("ship", session_id="nocopy")
+    stored = await storage.get_run(paused.run_id, with_events=False)
+    assert [m.text() for m in stored.messages] == ["ship", ""]  # no copy of "two", "echo two", ...
+    sizes = [len(r.messages) for r in await storage.list_runs("nocopy")]
+    assert sizes == [2, 2, 2, 2]  # flat: each run keeps its own messages only
+    stored.tools[0].confirmed = True
+    model = ScriptedModel(respond)
+    other = Agent(model=model, tools=[ship], db=storage, add_history_to_context=True, num_history_runs=2)
+    done = await other.acontinue_run(run_id=paused.run_id, updated_tools=stored.tools)
+    assert done.content == "done"
+    sent = [m.text() for m in model.requests[-1].messages]
+    assert sent[:4] == ["two", "echo two", "three", "echo three"]  # the same history the run started with
+
+
 async def test_new_runs_never_rewrite_earlier_runs(storage):
     agent = Agent(model=echo_model(), db=storage)
     first = await agent.arun("a", session_id="s")

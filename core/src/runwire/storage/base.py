@@ -70,8 +70,9 @@ class Storage(Closeable, ABC):
     async def get_run(self, run_id: str, session_id: Optional[str] = None, *, with_events: bool = True) -> Optional[RunOutput]: ...
 
     @abstractmethod
-    async def list_runs(self, session_id: str, *, last: Optional[int] = None, status: Optional[str] = None) -> list[RunOutput]:
-        """The session's runs, oldest first (the ``last`` N when given)."""
+    async def list_runs(self, session_id: str, *, last: Optional[int] = None, status: Optional[str] = None,
+                        before: Optional[float] = None) -> list[RunOutput]:
+        """The session's runs, oldest first (the ``last`` N when given; only those started before ``before``)."""
 
     @abstractmethod
     async def append_events(self, run_id: str, session_id: Optional[str], start_seq: int, events: list[dict[str, Any]]) -> None:

@@ -198,6 +198,11 @@ class SQLStorage(Storage):
         if data is None:
             data = run.to_json_dict()
             data.pop("events", None)
+        messages = data.get("messages")
+        if messages and any(isinstance(m, dict) and m.get("from_history") for m in messages):
+            # history is a copy of earlier runs' messages: not stored again with every run (it is rebuilt from
+            # those runs when this one is continued), so a session's size grows with its runs, not their square
+            data = {**data, "messages": [m for m in messages if not (isinstance(m, dict) and m.get("from_history"))]}
         return (escape_text(run.run_id), escape_text(run.session_id), escape_text(run.user_id),
                 escape_text(run.agent_id), str(data.get("status") or run.status), run.created_at, time.time(),
                 _dump(data), owner, lease_until)
@@ -274,13 +279,17 @@ class SQLStorage(Storage):
         data["status"] = row[1]
         return RunOutput.from_dict(data)
 
-    async def list_runs(self, session_id: str, *, last: Optional[int] = None, status: Optional[str] = None) -> list[RunOutput]:
+    async def list_runs(self, session_id: str, *, last: Optional[int] = None, status: Optional[str] = None,
+                        before: Optional[float] = None) -> list[RunOutput]:
         await self._ensure()
         sql = "SELECT data, status FROM runwire_runs WHERE session_id = ?"
         params: list[Any] = [escape_text(session_id)]
         if status is not None:
             sql += " AND status = ?"
             params.append(status)
+        if before is not None:
+            sql += " AND created_at < ?"
+            params.append(before)
         sql += " ORDER BY created_at DESC"
         if last is not None:
             sql += " LIMIT ?"
