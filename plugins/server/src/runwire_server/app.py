@@ -95,6 +95,7 @@ def create_app(
     max_runs_per_user: int = DEFAULT_MAX_RUNS_PER_USER,
     ping_seconds: float = 15.0,
     title: str = "runwire server",
+    web_ui: bool = True,
 ) -> FastAPI:
     """The ASGI app serving ``agents``.
 
@@ -104,7 +105,8 @@ def create_app(
     endpoint but ``/health`` answers 401. ``redis``: a Redis URL through which
     several workers share live events (give them a shared PostgreSQL ``db``).
     The agents' own ``db`` is replaced by the server's storage, so every run they
-    serve lands in one event log.
+    serve lands in one event log. ``web_ui``: serve the web page at ``/`` (public;
+    every API call it makes needs a credential).
     """
     served = collect_agents(agents)
     storage = _storage_for(served, db)
@@ -141,6 +143,10 @@ def create_app(
     from runwire_server.agui import router as agui_router
 
     app.include_router(agui_router, dependencies=[Depends(current_user)])
+    if web_ui:
+        from runwire_server.web_ui import mount_web_ui
+
+        mount_web_ui(app)
     return app
 
 
