@@ -150,12 +150,23 @@ function finished(name) {
   loadSessions();
 }
 
+const settled = () => !view?.live || ["RunPaused", ...ENDS].includes(view.events[view.events.length - 1]?.name);
+
+/** Stream a run's events into the view; a connection that drops mid-run is picked up again after the last seq. */
 async function follow(path, options) {
-  try {
-    await stream(path, { ...options, onEvent: (e) => apply(e) });
-  } catch (error) {
-    showError(error);
-    if (error instanceof ApiError) { sessionStorage.removeItem(LIVE); setStatus(""); }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await stream(path, { ...options, onEvent: (e) => apply(e) });
+      showError(null);
+    } catch (error) {
+      showError(error);
+      if (error instanceof ApiError) { sessionStorage.removeItem(LIVE); setStatus(""); return; }
+    }
+    if (settled() || !view.runId || attempt >= 5) return;
+    await new Promise((resolve) => setTimeout(resolve, 500 * (attempt + 1)));
+    if (settled()) return;
+    path = `/runs/${encodeURIComponent(view.runId)}/events`;
+    options = { lastEventId: view.seq };
   }
 }
 
