@@ -54,8 +54,10 @@ def server(tmp_path, gates):
         yield live
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # module scope, not session: Playwright's sync API keeps an event loop running in this thread until it
+    # stops, and the tests collected after this folder call asyncio.run
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

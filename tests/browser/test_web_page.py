@@ -103,6 +103,7 @@ def test_confirm_a_tool_in_place_and_the_run_goes_on(server, open_page):
     send(page, "invoices")
     pause = page.locator("#pause")
     expect(pause).to_contain_text('delete_records({"table":"invoices"})')
+    expect(page.locator("#sessions li[data-session]")).to_have_count(1)  # the new session is listed at once
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "paused_for_confirmation.png"), full_page=True)
     page.get_by_label("Approve").check()

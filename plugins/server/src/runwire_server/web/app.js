@@ -136,6 +136,7 @@ function apply(event, save = true) {
   }
   view.answer.innerHTML = renderMarkdown(view.text);
   if (name === "RunStarted" || name === "RunContinued") setStatus(`Running ${view.runId}`, view.live);
+  if (name === "RunStarted" && view.live && save) loadSessions(); // a new run may have opened a session
   if (name === "RunPaused") showPause(data);
   if (ENDS.has(name)) finished(name);
   if (save) persist();
