@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from runwire.agent.options import RunOptions
     from runwire.models.base import Model
+    from runwire.run.durability import Durability
     from runwire.sinks.base import EventSink
     from runwire.storage.base import Session, Storage, UserMemory
     from runwire.tools.function import Function
@@ -98,6 +99,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         reasoning_model: Union["Model", str, None] = None,
         reasoning_max_steps: int = 10,
         media_root: Union[str, "os.PathLike[str]", None] = None,
+        durability: Optional["Durability"] = None,
     ) -> None:
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
@@ -149,6 +151,9 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         self._storage: Optional["Storage"] = None
         self._memory_updater: Any = None
         self._recent = None
+        self.durability = durability  # runwire.run.durability: a durable engine (runwire-dbos), None runs directly
+        if durability is not None:
+            durability.attach(self)
 
     # -- configuration resolved on first use -------------------------------
     @property
@@ -299,7 +304,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         state = session_state if session_state is not None else dict(self.session_state or {})
         output.session_state = state
         self._remember(output)
-        return RunContext(
+        ctx = RunContext(
             self,
             output,
             model,
@@ -313,8 +318,19 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
             storage=self.get_storage(),
             session_state_given=session_state is not None,
         )
+        if self.durability is not None:  # what a durable engine needs to build this run again elsewhere
+            ctx.run_inputs = dict(input=input, user_id=output.user_id, session_id=output.session_id,
+                                  session_state=session_state, run_id=output.run_id, images=images, audio=audio,
+                                  videos=videos, files=files, store_events=store_events, metadata=metadata)
+        return ctx
 
     def _events(self, ctx: "RunContext", continued: bool = False) -> AsyncGenerator[RunOutputEvent, None]:
+        if self.durability is not None:
+            return self.durability.run_events(self, ctx, continued, self._pipeline)
+        return self._pipeline(ctx, continued)
+
+    def _pipeline(self, ctx: "RunContext", continued: bool = False) -> AsyncGenerator[RunOutputEvent, None]:
+        """The run's events: the loop, recorded by storage, fed to the sinks."""
         events = run_loop(ctx, continued=continued)
         if ctx.storage is not None:
             from runwire.storage.recorder import with_storage

@@ -75,6 +75,9 @@ class RunContext:
         self.storage = storage
         self.session_state_given = session_state_given
         self.memories: list[Any] = []
+        self.durability = getattr(agent, "durability", None)  # runwire.run.durability.Durability, or None
+        self.run_inputs: Optional[dict[str, Any]] = None  # what the run was started with, for a durable engine
+        self.log_replay = 0  # event-log records already stored by an earlier execution of this run (durable replay)
         self.unyielded: Optional[RunOutputEvent] = None  # a last event the caller was gone to receive
         self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
         # Whether anyone wants model responses piece by piece (ModelRequest.stream): stored RunContent

@@ -238,7 +238,9 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
         text = ctx.streamed  # every content chunk of the run, in order
         turn_start = len(text)
         reasoning: list[str] = []
-        async for delta in model.astream(request):
+        durability = ctx.durability
+        deltas = model.astream(request) if durability is None else durability.model_stream(ctx, model, request)
+        async for delta in deltas:
             if ctx.cancel_reason is not None:
                 raise RunCancelledError(ctx.cancel_reason)
             if delta.content:

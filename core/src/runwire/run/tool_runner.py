@@ -138,7 +138,10 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
                             "tool_execution": te}[name]
         scope = asyncio.timeout(fn.timeout_seconds)  # None: no limit
         async with scope:
-            async for item in _call(fn, kwargs, ctx.run_id):
+            durability = ctx.durability
+            values = (_call(fn, kwargs, ctx.run_id) if durability is None
+                      else durability.tool_call(ctx, te, lambda: _call(fn, kwargs, ctx.run_id)))
+            async for item in values:
                 if isinstance(item, CustomEvent):
                     check_custom_event_name(item)  # renamed after construction: still no fake RunCompleted
                     item.tool_call_id = te.tool_call_id

@@ -81,6 +81,10 @@ class EventWriter:
         self.error: Optional[BaseException] = None
         self.lost = 0
         self.loop = asyncio.get_running_loop()
+        durability = ctx.durability
+        # A durable run's log depends on its events alone: content waits for the next non-content event.
+        self.timed = durability is None or not durability.deterministic_log
+        self.skip = ctx.log_replay  # records an earlier execution of this run already stored
         self._chunk_timer: Optional[asyncio.TimerHandle] = None
         self._lease_timer: Optional[asyncio.TimerHandle] = None
         self._lease_due = False
@@ -91,6 +95,8 @@ class EventWriter:
     def add_chunk(self, event: RunOutputEvent) -> None:
         chunks = self.chunks
         chunks.append(event)
+        if not self.timed:
+            return
         if len(chunks) == 1:
             self._chunk_timer = self.loop.call_later(MAX_DELAY, self._chunks_due)
         elif len(chunks) >= MAX_CHUNKS:
@@ -156,10 +162,22 @@ class EventWriter:
             if self.closing:
                 return
 
+    def _unstored(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``batch`` without the records a replayed durable run already stored (they count as written)."""
+        if not self.skip:
+            return batch
+        dropped = min(self.skip, len(batch))
+        self.skip -= dropped
+        self.written += dropped
+        return batch[dropped:]
+
     async def _write_batch(self, batch: list[dict[str, Any]], snapshot: Optional[dict[str, Any]]) -> None:
         storage, out = self.storage, self.ctx.output
+        batch = self._unstored(batch)
         try:
-            if snapshot is not None:
+            if not batch and snapshot is None:
+                pass
+            elif snapshot is not None:
                 self._lease_due = False
                 session, self.session = self.session, None
                 await storage.save_run_state(out, batch, self.seq, owner=self.owner, lease_until=lease_deadline(),
@@ -204,7 +222,7 @@ class EventWriter:
         self.wakeup.set()
         await self.task  # the last batches, without the final row
         out = self.ctx.output
-        batch, self.pending = self.pending, []
+        batch, self.pending = self._unstored(self.pending), []
         session, self.session = self.session, None
         try:
             await self.storage.save_run_state(out, batch, self.seq, owner=None, lease_until=None, session=session)
@@ -276,7 +294,8 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
         await _claim(ctx, storage, owner)  # exactly one continue of a paused run gets past this
     stored_session = await load_session_context(ctx, continued=continued)
     out.status = RunStatus.running
-    writer = EventWriter(storage, ctx, await storage.next_event_seq(out.run_id) if continued else 0, owner)
+    first_seq = await storage.next_event_seq(out.run_id) if continued else ctx.log_replay
+    writer = EventWriter(storage, ctx, first_seq, owner)
     if not continued:  # the run's row (and its session, if new) go in one transaction with its first event
         writer.snapshot = snapshot_run(ctx)
         if stored_session is None:

@@ -1,0 +1,228 @@
+"""Durable runwire runs on DBOS Transact: each run a workflow, each model request and tool call a step.
+
+``DBOSDurability`` is runwire's durability hook (``runwire.run.durability``)
+implemented on DBOS. A run started with ``agent.arun`` / ``agent.run`` (or put
+on the queue with :meth:`DBOSDurability.enqueue`) runs as the DBOS workflow
+``runwire.run`` whose id is the run_id. Inside it:
+
+- a model request runs as one step whose checkpointed result is the list of
+  the request's deltas; on its first execution the deltas reach the run loop
+  (and the caller's stream) as they arrive, on a replay they come from the
+  checkpoint, and the model is not called;
+- a tool call runs as one step whose result is the list of values it produced
+  (its custom events, then its return value); a replayed tool is not called;
+- the event log continues where the dead execution left it: the recorder is
+  told how many records are stored (``RunContext.log_replay``) and skips that
+  many of the replayed run's records, which are the same ones because a durable
+  run's log is written per step (``deterministic_log``).
+
+A process that died leaves its workflows PENDING; DBOS recovers them when a
+process with the same executor id launches, or when another process is told
+to (:meth:`DBOSDurability.recover`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Optional
+
+from dbos import DBOS, DBOSConfig, SetWorkflowID
+from runwire.run.durability import Durability, Pipeline
+
+if TYPE_CHECKING:
+    from runwire.agent import Agent
+    from runwire.models.base import Model, ModelDelta, ModelRequest
+    from runwire.run.context import RunContext
+    from runwire.run.events import RunOutputEvent
+    from runwire.run.tool_execution import ToolExecution
+
+WORKFLOW_NAME = "runwire.run"
+_END = object()
+
+_agents: dict[str, "Agent"] = {}  # agents by id: a recovering process finds the run's agent here
+_live: dict[str, tuple["RunContext", "asyncio.Queue[Any]"]] = {}  # runs whose caller is in this process
+
+
+class DBOSDurability(Durability):
+    """Runs an agent's runs as DBOS workflows. Build it, pass it to ``Agent(durability=...)``, then ``launch()``.
+
+    ``config`` is DBOS's configuration (``name``, ``system_database_url``,
+    ``executor_id``, ...). ``queue_name`` / ``worker_concurrency`` /
+    ``rate_limit`` (runs, seconds) describe the queue background runs go on.
+    Every process that may recover a run must construct the same agents (same
+    ``name`` or ``id``) before :meth:`launch`.
+    """
+
+    deterministic_log = True
+
+    def __init__(self, config: DBOSConfig, *, queue_name: str = "runwire-runs",
+                 worker_concurrency: Optional[int] = None,
+                 rate_limit: Optional[tuple[int, float]] = None) -> None:
+        self.config = config
+        self.queue_name = queue_name
+        self.worker_concurrency = worker_concurrency
+        self.rate_limit = rate_limit
+        self._dbos: Optional[DBOS] = None
+
+    # -- lifecycle -----------------------------------------------------------------
+    def attach(self, agent: "Agent") -> None:
+        if agent.name is None and agent._id is None:
+            raise ValueError("a durable agent needs a stable identity: give it Agent(name=...) or Agent(id=...), "
+                             "the same in every process that may recover its runs")
+        _agents[agent.id] = agent
+
+    def launch(self) -> None:
+        """Start DBOS in this process: recover this executor's unfinished runs and serve the queue."""
+        self._dbos = DBOS(config=self.config)
+        DBOS.launch()
+        limiter = {"limit": self.rate_limit[0], "period": self.rate_limit[1]} if self.rate_limit else None
+        DBOS.register_queue(self.queue_name, worker_concurrency=self.worker_concurrency,
+                            limiter=limiter, polling_interval_sec=0.1)  # type: ignore[arg-type]
+
+    def shutdown(self) -> None:
+        """Stop DBOS in this process (unfinished runs stay PENDING, to be recovered)."""
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+        self._dbos = None
+
+    @staticmethod
+    def recover(executor_ids: list[str]) -> list[str]:
+        """Recover the unfinished runs of other executors (processes that died) in this one; their run ids."""
+        return [handle.workflow_id for handle in DBOS._recover_pending_workflows(executor_ids)]
+
+    # -- starting runs -----------------------------------------------------------------
+    def run_events(self, agent: "Agent", ctx: "RunContext", continued: bool,
+                   pipeline: Pipeline) -> AsyncGenerator["RunOutputEvent", None]:
+        if continued or DBOS.workflow_id is not None:  # a human's answer continues inline; nested: already durable
+            return pipeline(ctx, continued)
+        return self._relay(agent, ctx)
+
+    async def _relay(self, agent: "Agent", ctx: "RunContext") -> AsyncGenerator["RunOutputEvent", None]:
+        """Start the run's workflow in this process and hand its events on as they come."""
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        _live[ctx.run_id] = (ctx, queue)
+        try:
+            with SetWorkflowID(ctx.run_id):
+                handle = await DBOS.start_workflow_async(run_workflow, agent.id, _inputs(ctx))
+            result = asyncio.ensure_future(handle.get_result())
+            async for item in _until(queue, result):
+                if item is _END:
+                    break
+                yield item
+            await result
+        finally:
+            _live.pop(ctx.run_id, None)
+
+    async def enqueue(self, agent: "Agent", input: Any, **options: Any) -> str:
+        """Put a run on the queue for any worker process; its run_id (read it back from storage)."""
+        ctx = agent._context(input, user_id=options.get("user_id"), session_id=options.get("session_id"),
+                             session_state=options.get("session_state"), run_id=options.get("run_id"),
+                             images=None, audio=None, videos=None, files=None,
+                             store_events=options.get("store_events"))
+        queue = await DBOS.retrieve_queue_async(self.queue_name)
+        if queue is None:
+            raise RuntimeError(f"the DBOS queue {self.queue_name!r} is not registered: call launch() first")
+        with SetWorkflowID(ctx.run_id):
+            await queue.enqueue_async(run_workflow, agent.id, _inputs(ctx))
+        return ctx.run_id
+
+    # -- steps ---------------------------------------------------------------------------
+    def model_stream(self, ctx: "RunContext", model: "Model", request: "ModelRequest") -> AsyncIterator["ModelDelta"]:
+        if DBOS.workflow_id is None:
+            return model.astream(request)
+
+        async def request_model(put: Callable[[Any], None]) -> list[Any]:
+            deltas = []
+            async for delta in model.astream(request):
+                deltas.append(delta)
+                put(delta)
+            return deltas
+
+        return _checkpointed(f"model:{model.provider}:{model.id}", request_model)
+
+    def tool_call(self, ctx: "RunContext", te: "ToolExecution",
+                  call: Callable[[], AsyncIterator[Any]]) -> AsyncIterator[Any]:
+        if DBOS.workflow_id is None:
+            return call()
+
+        async def call_tool(put: Callable[[Any], None]) -> list[Any]:
+            values = []
+            async for value in call():
+                values.append(value)
+                put(value)
+            return values
+
+        return _checkpointed(f"tool:{te.tool_name}", call_tool)
+
+
+def _inputs(ctx: "RunContext") -> dict[str, Any]:
+    inputs = dict(ctx.run_inputs or {})
+    inputs.update(run_id=ctx.run_id, session_id=ctx.session_id)
+    return inputs
+
+
+async def _until(queue: "asyncio.Queue[Any]", done: "asyncio.Future[Any]") -> AsyncIterator[Any]:
+    """The queue's items as they come, until ``done`` finishes and the queue is empty."""
+    while True:
+        if not queue.empty():
+            yield queue.get_nowait()
+            continue
+        if done.done():
+            return
+        get = asyncio.ensure_future(queue.get())
+        try:
+            await asyncio.wait((get, done), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not get.done():
+                get.cancel()
+        if get.done() and not get.cancelled():
+            yield get.result()
+
+
+async def _checkpointed(name: str, produce: Callable[[Callable[[Any], None]], Awaitable[list[Any]]]) -> AsyncIterator[Any]:
+    """Run ``produce`` as one DBOS step: its values live as they come, or, replayed, from the checkpoint."""
+    reservation = DBOS.reserve_step()  # the step's id is drawn here, in the run's order, even for concurrent tools
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    step = asyncio.ensure_future(reservation.run_async({"name": name}, produce, queue.put_nowait))
+    live = 0
+    try:
+        async for value in _until(queue, step):
+            live += 1
+            yield value
+        values = step.result()
+        if not live:  # replayed: the step did not run, its values come from the checkpoint
+            for value in values:
+                yield value
+    finally:
+        if not step.done():
+            step.cancel()
+
+
+@DBOS.workflow(name=WORKFLOW_NAME)
+async def run_workflow(agent_id: str, inputs: dict[str, Any]) -> str:
+    """One runwire run, from its inputs to its final row; its events go to the caller if it is in this process."""
+    agent = _agents.get(agent_id)
+    if agent is None:
+        raise RuntimeError(f"run {DBOS.workflow_id} belongs to agent {agent_id!r}, which this process has not "
+                           "built: construct the same Agent(name=..., durability=...) before DBOSDurability.launch()")
+    live = _live.pop(inputs["run_id"], None)
+    ctx, queue = live if live is not None else (agent._context(**inputs), None)
+    if ctx.storage is not None:
+        ctx.log_replay = await ctx.storage.next_event_seq(ctx.run_id)
+    events = agent._pipeline(ctx, False)
+    step = events.__anext__
+    task = asyncio.current_task()
+    try:
+        while True:
+            ctx.driver_task = task  # cancel_run interrupts this task, which runs the loop
+            try:
+                event = await step()
+            except StopAsyncIteration:
+                break
+            finally:
+                ctx.driver_task = None
+            if queue is not None:
+                queue.put_nowait(event)
+    finally:
+        if queue is not None:
+            queue.put_nowait(_END)
+    return ctx.output.status.value
