@@ -49,6 +49,18 @@ def turn(request):
     return ANSWER
 
 
+SEEN = Path(str(EFFECTS) + ".seen")
+
+
+async def wait_for_caller() -> None:
+    """Hold the model's stream until the caller has received its first chunk (it never comes if not live)."""
+    for _ in range(400):
+        if SEEN.exists():
+            return
+        await asyncio.sleep(0.025)
+    raise RuntimeError("the caller never saw the first chunk while the model was streaming")
+
+
 class CrashingModel(ScriptedModel):
     """The scripted model, dying at the chosen point of the final answer."""
 
@@ -60,6 +72,8 @@ class CrashingModel(ScriptedModel):
         async for delta in super().astream(request):
             yield delta
             n += 1
+            if final and n == 1 and os.environ.get("RW_WAIT_FOR_CALLER"):
+                await wait_for_caller()
             if final and n == 3:
                 die_once("model_stream")
         delay = float(os.environ.get("RW_MODEL_DELAY", "0"))
@@ -112,6 +126,12 @@ def main() -> None:
     if mode == "run":
         out = agent.run("Charge 20 then 22", run_id=run_id, session_id="s-" + run_id)
         print(out.status.value, out.content, flush=True)
+    elif mode == "stream":  # the caller sees content while the model still streams (the model waits for it)
+        for event in agent.run("Charge 20 then 22", run_id=run_id, session_id="s-" + run_id,
+                               stream=True, stream_events=True):
+            if event.event == "RunContent" and not SEEN.exists():
+                SEEN.write_text("seen")
+            print(event.event, flush=True)
     elif mode == "recover":
         from dbos import DBOS
 

@@ -1,0 +1,162 @@
+"""Durable runs on the real local PostgreSQL: processes SIGKILLed mid-run, recovered by DBOS in new ones.
+
+Each test module gets its own DBOS system database and runwire schema (dropped afterwards); each
+test its own executor id and run ids, so nothing collides with other tests or other users of the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+PG = os.environ.get("RUNWIRE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+APP = Path(__file__).with_name("durable_app.py")
+ANSWER = "Both steps are done and the total is 42"
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="module")
+def databases():
+    try:
+        _admin("SELECT 1")
+    except Exception:
+        if os.environ.get("RUNWIRE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"PostgreSQL is required (RUNWIRE_REQUIRE_SERVICES=1) but {PG} is not reachable")
+        pytest.skip(f"no PostgreSQL at {PG}")
+    name = f"rwdbos_{uuid.uuid4().hex[:10]}"
+    sysdb = PG.rsplit("/", 1)[0] + "/" + name
+    yield {"RW_PG": PG, "RW_SCHEMA": name, "RW_SYSDB": sysdb}
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _admin(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+@pytest.fixture
+def app(databases, tmp_path, request):
+    executor = f"exec-{uuid.uuid4().hex[:8]}"
+    effects = tmp_path / "effects.txt"
+    base = {**os.environ, **databases, "RW_EFFECTS": str(effects), "RW_EXECUTOR": executor}
+
+    def launch(mode: str, run_id: str, **env: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, str(APP), mode, run_id], env={**base, **env},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def run(mode: str, run_id: str, **env: str) -> subprocess.CompletedProcess:
+        proc = launch(mode, run_id, **env)
+        out, err = proc.communicate(timeout=120)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+    def effects_count() -> collections.Counter:
+        lines = effects.read_text().split("\n") if effects.exists() else []
+        return collections.Counter(line.split()[0] for line in lines if line)
+
+    class App:
+        pass
+
+    a = App()
+    a.launch, a.run, a.effects, a.executor, a.env, a.path = launch, run, effects_count, executor, base, tmp_path
+    return a
+
+
+def _stored(databases, run_id: str):
+    from runwire_postgres import PostgresStorage
+
+    async def read():
+        storage = PostgresStorage(databases["RW_PG"], schema=databases["RW_SCHEMA"])
+        try:
+            return await storage.get_run(run_id, with_events=False), await storage.read_events(run_id)
+        finally:
+            await storage.aclose()
+
+    return asyncio.run(read())
+
+
+def _shape(run, events):
+    """What an uninterrupted run and a recovered one must share."""
+    return {
+        "status": run.status.value,
+        "content": run.content,
+        "tools": sorted((t.tool_name, t.tool_call_id, repr(t.tool_args), t.result, t.status) for t in run.tools),
+        "messages": [(m.role, m.content, [(c.name, c.id) for c in m.tool_calls or []], m.tool_call_id)
+                     for m in run.messages],
+        "events": [e["event"] for _, e in events],
+        "content_events": "".join(e.get("content", "") for _, e in events if e["event"] == "RunContent"),
+    }
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(databases, tmp_path_factory):
+    effects = tmp_path_factory.mktemp("baseline") / "effects.txt"
+    env = {**os.environ, **databases, "RW_EFFECTS": str(effects), "RW_EXECUTOR": "baseline"}
+    done = subprocess.run([sys.executable, str(APP), "run", "baseline"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split(None, 1) == ["completed", ANSWER + "\n"]
+    return _shape(*_stored(databases, "baseline"))
+
+
+def _crash_and_recover(app, databases, uninterrupted, point: str, *, other_executor: bool = False):
+    run_id = f"run-{point}-{uuid.uuid4().hex[:6]}"
+    crashed = app.run("run", run_id, RW_KILL_AT=point)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    before = _stored(databases, run_id)
+    assert before[0] is not None and before[0].status.value == "running"  # the row as the dead process left it
+    if other_executor:  # a different process, with its own executor id, takes over the dead one's runs
+        recovered = app.run("recover", run_id, RW_EXECUTOR=f"rescuer-{uuid.uuid4().hex[:6]}",
+                            RW_RECOVER_FROM=app.executor)
+    else:  # the same executor restarts: DBOS recovers its pending workflows at launch
+        recovered = app.run("recover", run_id)
+    assert recovered.returncode == 0, recovered.stderr
+    assert recovered.stdout.strip() == "result completed"
+    run, events = _stored(databases, run_id)
+    seqs = [seq for seq, _ in events]
+    assert seqs == list(range(len(events)))  # no duplicate, no missing seq
+    assert before[1] == events[: len(before[1])]  # what was stored before the crash is kept as it was
+    assert _shape(run, events) == uninterrupted
+    return app.effects()
+
+
+def test_a_run_killed_during_a_tool_resumes_and_only_that_tool_runs_again(app, databases, uninterrupted):
+    effects = _crash_and_recover(app, databases, uninterrupted, "tool")
+    # completed tools were replayed from their checkpoints; the one cut off mid-call ran again
+    assert effects == {"step_one": 1, "step_two": 1, "step_three": 1, "ship": 2}
+
+
+def test_a_run_killed_during_the_model_stream_is_recovered_by_another_executor(app, databases, uninterrupted):
+    effects = _crash_and_recover(app, databases, uninterrupted, "model_stream", other_executor=True)
+    assert effects == {"step_one": 1, "step_two": 1, "step_three": 1, "ship": 1}
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_its_tools_completed_runs_none_again(app, databases, uninterrupted):
+    effects = _crash_and_recover(app, databases, uninterrupted, "after_tools")
+    assert effects == {"step_one": 1, "step_two": 1, "step_three": 1, "ship": 1}
+
+
+@pytest.mark.slow
+def test_a_run_killed_during_a_tool_is_recovered_by_another_executor(app, databases, uninterrupted):
+    effects = _crash_and_recover(app, databases, uninterrupted, "tool", other_executor=True)
+    assert effects == {"step_one": 1, "step_two": 1, "step_three": 1, "ship": 2}
+
+
+def test_the_caller_streams_a_durable_run_live(app, databases, uninterrupted):
+    # the model holds its stream after the first chunk until the caller has received it
+    done = app.run("stream", f"stream-{uuid.uuid4().hex[:6]}", RW_WAIT_FOR_CALLER="1")
+    assert done.returncode == 0, done.stderr
+    names = done.stdout.split()
+    assert names[0] == "RunStarted" and names[-1] == "RunCompleted"
+    assert names.count("RunContent") == len(ANSWER.split())  # chunk by chunk, not one block per step
