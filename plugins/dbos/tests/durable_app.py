@@ -122,6 +122,19 @@ def build() -> tuple[Agent, DBOSDurability]:
 def main() -> None:
     mode, run_id = sys.argv[1], sys.argv[2]
     agent, durability = build()
+    if mode == "enqueue":  # hands work out without serving the queue: a DBOS client, no launch
+        from dbos import DBOSClient
+
+        client = DBOSClient(system_database_url=os.environ["RW_SYSDB"])
+
+        async def put() -> None:
+            for i in range(int(os.environ["RW_RUNS"])):
+                await durability.enqueue(agent, "Charge 20 then 22", client=client, run_id=f"{run_id}-{i}",
+                                         session_id="s-" + run_id)
+        asyncio.run(put())
+        client.destroy()
+        print("enqueued", flush=True)
+        return
     durability.launch()
     if mode == "run":
         out = agent.run("Charge 20 then 22", run_id=run_id, session_id="s-" + run_id)
@@ -139,13 +152,15 @@ def main() -> None:
         if others:
             durability.recover(others.split(","))
         print("result", DBOS.retrieve_workflow(run_id).get_result(polling_interval_sec=0.05), flush=True)
-    elif mode == "enqueue":
-        async def put() -> None:
-            for i in range(int(os.environ["RW_RUNS"])):
-                await durability.enqueue(agent, "Charge 20 then 22", run_id=f"{run_id}-{i}", session_id="q")
-        asyncio.run(put())
-        print("enqueued", flush=True)
+    elif mode == "recover-all":  # take over a dead worker's runs, wait for them to end
+        handles = durability.recover(os.environ["RW_RECOVER_FROM"].split(","))
+        from dbos import DBOS
+
+        for workflow_id in handles:
+            print("recovered", workflow_id, DBOS.retrieve_workflow(workflow_id).get_result(polling_interval_sec=0.05),
+                  flush=True)
     elif mode == "worker":
+        print("ready", flush=True)
         while True:
             time.sleep(1)
     durability.shutdown()

@@ -160,3 +160,74 @@ def test_the_caller_streams_a_durable_run_live(app, databases, uninterrupted):
     names = done.stdout.split()
     assert names[0] == "RunStarted" and names[-1] == "RunCompleted"
     assert names.count("RunContent") == len(ANSWER.split())  # chunk by chunk, not one block per step
+
+
+def _workers(app, n: int, **env: str) -> list[subprocess.Popen]:
+    workers = [app.launch("worker", "-", RW_EXECUTOR=f"{app.executor}-w{i}", RW_WORKER_CONCURRENCY="1", **env)
+               for i in range(n)]
+    for worker in workers:
+        line = worker.stdout.readline()
+        assert line.strip() == "ready", worker.stderr.read() if worker.poll() is not None else line
+    return workers
+
+
+def _stop(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
+        worker.communicate(timeout=30)
+
+
+def _wait_for_runs(databases, run_ids: list[str], deadline: float = 90) -> dict:
+    """The stored runs once all of them ended (a deadline only so a broken queue fails instead of hanging)."""
+    end = time.monotonic() + deadline
+    while True:
+        runs = {run_id: _stored(databases, run_id)[0] for run_id in run_ids}
+        if all(r is not None and r.status.value in ("completed", "error", "cancelled") for r in runs.values()):
+            return runs
+        if time.monotonic() > end:
+            pytest.fail(f"runs still unfinished after {deadline} s: "
+                        f"{ {k: (r.status.value if r else None) for k, r in runs.items()} }")
+        time.sleep(0.2)
+
+
+def test_queued_runs_are_shared_by_two_worker_processes(app, databases):
+    workers = _workers(app, 2, RW_MODEL_DELAY="0.1")
+    try:
+        prefix = f"q-{uuid.uuid4().hex[:6]}"
+        put = app.run("enqueue", prefix, RW_RUNS="4")  # from a process that does not serve the queue
+        assert put.returncode == 0, put.stderr
+        runs = _wait_for_runs(databases, [f"{prefix}-{i}" for i in range(4)])
+    finally:
+        _stop(workers)
+    assert {r.status.value for r in runs.values()} == {"completed"}
+    assert {r.content for r in runs.values()} == {ANSWER}
+    lines = [line.split() for line in (app.path / "effects.txt").read_text().splitlines()]
+    by_worker = collections.Counter(pid for name, pid in lines if name == "step_one")
+    assert set(by_worker) == {str(w.pid) for w in workers}  # both workers ran some (concurrency 1 each)
+    assert sum(by_worker.values()) == 4
+
+
+@pytest.mark.slow
+def test_a_dead_workers_runs_are_recovered_by_another_process(app, databases):
+    # the first worker to reach the `ship` tool is SIGKILLed there
+    workers = _workers(app, 2, RW_MODEL_DELAY="0.1", RW_KILL_AT="tool")
+    try:
+        prefix = f"d-{uuid.uuid4().hex[:6]}"
+        assert app.run("enqueue", prefix, RW_RUNS="4").returncode == 0
+        end = time.monotonic() + 90
+        while all(w.poll() is None for w in workers):
+            assert time.monotonic() < end, "no worker reached the kill point"
+            time.sleep(0.1)
+        dead = next(i for i, w in enumerate(workers) if w.poll() is not None)
+        assert workers[dead].returncode == -signal.SIGKILL
+        rescue = app.run("recover-all", "-", RW_EXECUTOR=f"{app.executor}-rescuer",
+                         RW_RECOVER_FROM=f"{app.executor}-w{dead}")
+        assert rescue.returncode == 0, rescue.stderr
+        assert "recovered" in rescue.stdout
+        runs = _wait_for_runs(databases, [f"{prefix}-{i}" for i in range(4)])
+    finally:
+        _stop(workers)
+    assert {r.status.value for r in runs.values()} == {"completed"}
+    assert {r.content for r in runs.values()} == {ANSWER}
+    assert app.effects() == {"step_one": 4, "step_two": 4, "step_three": 4, "ship": 5}  # only the cut-off call twice

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Optional
 
-from dbos import DBOS, DBOSConfig, SetWorkflowID
+from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID
 from runwire.run.durability import Durability, Pipeline
 
 if TYPE_CHECKING:
@@ -112,12 +112,21 @@ class DBOSDurability(Durability):
         finally:
             _live.pop(ctx.run_id, None)
 
-    async def enqueue(self, agent: "Agent", input: Any, **options: Any) -> str:
-        """Put a run on the queue for any worker process; its run_id (read it back from storage)."""
-        ctx = agent._context(input, user_id=options.get("user_id"), session_id=options.get("session_id"),
-                             session_state=options.get("session_state"), run_id=options.get("run_id"),
-                             images=None, audio=None, videos=None, files=None,
-                             store_events=options.get("store_events"))
+    async def enqueue(self, agent: "Agent", input: Any, *, client: Optional[DBOSClient] = None,
+                      user_id: Optional[str] = None, session_id: Optional[str] = None,
+                      session_state: Optional[dict[str, Any]] = None, run_id: Optional[str] = None) -> str:
+        """Put a run on the queue for the worker processes; returns its run_id (its record is in storage).
+
+        From a process that launched DBOS, or, with ``client=DBOSClient(system_database_url=...)``, from
+        one that did not (a web server that only hands work out).
+        """
+        ctx = agent._context(input, user_id=user_id, session_id=session_id, session_state=session_state,
+                             run_id=run_id, images=None, audio=None, videos=None, files=None, store_events=None)
+        if client is not None:
+            await client.enqueue_async({"workflow_name": WORKFLOW_NAME, "queue_name": self.queue_name,
+                                        "workflow_id": ctx.run_id, "application_name": self.config.get("name")},
+                                       agent.id, _inputs(ctx))
+            return ctx.run_id
         queue = await DBOS.retrieve_queue_async(self.queue_name)
         if queue is None:
             raise RuntimeError(f"the DBOS queue {self.queue_name!r} is not registered: call launch() first")
