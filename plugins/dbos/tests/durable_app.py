@@ -17,6 +17,7 @@ from pathlib import Path
 
 from runwire.agent import Agent
 from runwire.testing import ScriptedModel, ToolCall
+from runwire.tools import tool
 from runwire_dbos import DBOSDurability
 from runwire_postgres import PostgresStorage
 
@@ -106,6 +107,19 @@ async def ship(to: str) -> str:
     return f"shipped to {to}"
 
 
+@tool(requires_confirmation=True)
+def refund(amount: int) -> str:
+    """Refund an amount (a human confirms it first)."""
+    effect("refund")
+    return f"refunded {amount}"
+
+
+def hitl_turn(request):
+    if not any(m.role == "tool" for m in request.messages):
+        return [ToolCall("refund", {"amount": 5}, id="call-r")]
+    return "Refunded"
+
+
 def build() -> tuple[Agent, DBOSDurability]:
     durability = DBOSDurability(
         {"name": "runwire-test", "system_database_url": os.environ["RW_SYSDB"],
@@ -114,8 +128,12 @@ def build() -> tuple[Agent, DBOSDurability]:
         worker_concurrency=int(os.environ.get("RW_WORKER_CONCURRENCY", "2")),
     )
     storage = PostgresStorage(os.environ["RW_PG"], schema=os.environ["RW_SCHEMA"])
-    agent = Agent(model=CrashingModel(turn), name="durable-test", tools=[step_one, step_two, step_three, ship],
-                  db=storage, durability=durability)
+    if os.environ.get("RW_HITL"):
+        agent = Agent(model=ScriptedModel(hitl_turn), name="durable-hitl", tools=[refund], db=storage,
+                      durability=durability)
+    else:
+        agent = Agent(model=CrashingModel(turn), name="durable-test", tools=[step_one, step_two, step_three, ship],
+                      db=storage, durability=durability)
     return agent, durability
 
 
@@ -145,6 +163,14 @@ def main() -> None:
             if event.event == "RunContent" and not SEEN.exists():
                 SEEN.write_text("seen")
             print(event.event, flush=True)
+    elif mode == "continue":  # a human confirms the paused run's tool, from this process
+        out = agent.continue_run(run_id=run_id, updated_tools=[{"tool_call_id": "call-r", "confirmed": True}])
+        print(out.status.value, out.content, flush=True)
+    elif mode == "cancel":
+        print("cancelled", agent.cancel_run(run_id), flush=True)
+        from dbos import DBOS
+
+        print("workflow", DBOS.get_workflow_status(run_id).status, flush=True)
     elif mode == "recover":
         from dbos import DBOS
 

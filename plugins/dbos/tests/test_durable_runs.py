@@ -231,3 +231,65 @@ def test_a_dead_workers_runs_are_recovered_by_another_process(app, databases):
     assert {r.status.value for r in runs.values()} == {"completed"}
     assert {r.content for r in runs.values()} == {ANSWER}
     assert app.effects() == {"step_one": 4, "step_two": 4, "step_three": 4, "ship": 5}  # only the cut-off call twice
+
+
+def _workflow_status(databases, run_id: str) -> str:
+    import psycopg
+
+    with psycopg.connect(databases["RW_SYSDB"], autocommit=True) as conn:
+        row = conn.execute("SELECT status FROM dbos.workflow_status WHERE workflow_uuid = %s", (run_id,)).fetchone()
+    return row[0] if row else None
+
+
+def test_a_paused_run_waits_as_a_workflow_and_another_process_continues_it(app, databases):
+    run_id = f"hitl-{uuid.uuid4().hex[:6]}"
+    first = app.run("run", run_id, RW_HITL="1")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split() == ["paused", "None"]
+    assert _workflow_status(databases, run_id) == "PENDING"  # its process is gone; the workflow still waits
+    assert app.effects() == {}
+    # a new process of the same service (same executor id): DBOS recovers the waiting workflow at launch,
+    # continue_run hands it the human's answer and follows the run's log to its end
+    second = app.run("continue", run_id, RW_HITL="1")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.split() == ["completed", "Refunded"]
+    assert _workflow_status(databases, run_id) == "SUCCESS"
+    run, events = _stored(databases, run_id)
+    assert [seq for seq, _ in events] == list(range(len(events)))
+    assert [e["event"] for _, e in events] == [
+        "RunStarted", "ModelRequestStarted", "ModelRequestCompleted", "RunPaused", "RunContinued",
+        "ToolCallStarted", "ToolCallCompleted", "ModelRequestStarted", "RunContent", "ModelRequestCompleted",
+        "RunContentCompleted", "RunCompleted"]
+    assert [(t.tool_name, t.result) for t in run.tools] == [("refund", "refunded 5")]
+    assert app.effects() == {"refund": 1}
+
+
+@pytest.mark.slow
+def test_a_paused_run_on_a_worker_is_continued_from_a_process_that_does_not_run_it(app, databases):
+    workers = _workers(app, 1, RW_HITL="1")
+    try:
+        prefix = f"hq-{uuid.uuid4().hex[:6]}"
+        assert app.run("enqueue", prefix, RW_RUNS="1", RW_HITL="1").returncode == 0
+        run_id = f"{prefix}-0"
+        end = time.monotonic() + 60
+        while (_stored(databases, run_id)[0] is None or _stored(databases, run_id)[0].status.value != "paused"):
+            assert time.monotonic() < end, "the queued run never paused"
+            time.sleep(0.1)
+        done = app.run("continue", run_id, RW_HITL="1", RW_EXECUTOR=f"{app.executor}-api")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == ["completed", "Refunded"]
+    finally:
+        _stop(workers)
+    lines = [line.split() for line in (app.path / "effects.txt").read_text().splitlines()]
+    assert lines == [["refund", str(workers[0].pid)]]  # the tool ran once, in the worker holding the workflow
+
+
+def test_cancelling_a_paused_run_cancels_its_workflow(app, databases):
+    run_id = f"hitl-c-{uuid.uuid4().hex[:6]}"
+    assert app.run("run", run_id, RW_HITL="1").returncode == 0
+    cancelled = app.run("cancel", run_id, RW_HITL="1", RW_EXECUTOR=f"{app.executor}-admin")
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert cancelled.stdout.split() == ["cancelled", "True", "workflow", "CANCELLED"]
+    assert _stored(databases, run_id)[0].status.value == "cancelled"
+    assert _workflow_status(databases, run_id) == "CANCELLED"
+    assert app.effects() == {}

@@ -17,6 +17,7 @@ from runwire.run.sync_bridge import get_runner
 
 if TYPE_CHECKING:
     from runwire.models.base import Model
+    from runwire.run.durability import Durability
     from runwire.storage.base import Storage
     from runwire.tools.function import Function
 
@@ -31,6 +32,7 @@ class AgentContinuing:
         session_state: Optional[dict[str, Any]]
         max_turns: int
         tool_call_limit: Optional[int]
+        durability: Optional[Durability]
 
         def get_model(self) -> Model: ...
         def get_functions(self) -> dict[str, Function]: ...
@@ -176,6 +178,8 @@ class AgentContinuing:
         event = RunCancelledEvent(reason=reason, run_id=run.run_id, session_id=run.session_id,
                                   agent_id=run.agent_id, agent_name=run.agent_name)
         await storage.save_run_state(run, [event.to_json_dict()], await storage.next_event_seq(run.run_id))
+        if self.durability is not None:  # a durable engine ends the run's workflow too
+            await self.durability.run_cancelled(run_id)
         return True
 
 

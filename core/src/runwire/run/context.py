@@ -78,6 +78,7 @@ class RunContext:
         self.durability = getattr(agent, "durability", None)  # runwire.run.durability.Durability, or None
         self.run_inputs: Optional[dict[str, Any]] = None  # what the run was started with, for a durable engine
         self.log_replay = 0  # event-log records already stored by an earlier execution of this run (durable replay)
+        self.claimed = False  # a continuation whose stored run a durable engine already claimed
         self.unyielded: Optional[RunOutputEvent] = None  # a last event the caller was gone to receive
         self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
         # Whether anyone wants model responses piece by piece (ModelRequest.stream): stored RunContent

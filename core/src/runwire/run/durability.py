@@ -44,6 +44,9 @@ class Durability:
         """The run's events; ``pipeline(ctx, continued)`` is the undecorated run (loop, storage, sinks)."""
         return pipeline(ctx, continued)
 
+    async def run_cancelled(self, run_id: str) -> None:
+        """A paused or interrupted run was cancelled in storage: a durable engine ends its workflow too."""
+
     def model_stream(self, ctx: "RunContext", model: "Model", request: "ModelRequest") -> AsyncIterator["ModelDelta"]:
         """One model request's deltas (a durable engine checkpoints the whole list as one step)."""
         return model.astream(request)

@@ -232,6 +232,7 @@ class EventWriter:
             await self._save_failure(exc)
         self.seq += len(batch)
         self.written += len(batch)
+        self.ctx.log_replay = self.skip  # a replayed durable run's next part skips what is left
         self._wake_waiters()
         if self.error is not None:
             raise StorageError(
@@ -291,7 +292,8 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
     from runwire.run.session_io import load_session_context
 
     if continued:
-        await _claim(ctx, storage, owner)  # exactly one continue of a paused run gets past this
+        if not ctx.claimed:  # a durable engine may have claimed it for this continuation already
+            await _claim(ctx, storage, owner)  # exactly one continue of a paused run gets past this
     stored_session = await load_session_context(ctx, continued=continued)
     out.status = RunStatus.running
     first_seq = await storage.next_event_seq(out.run_id) if continued else ctx.log_replay

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from runwire.run.tool_execution import ToolExecution
 
 WORKFLOW_NAME = "runwire.run"
+CONTINUE_TOPIC = "runwire.continue"
+PAUSE_TIMEOUT = 30 * 24 * 3600.0  # how long a paused run's workflow waits for a human (then continue_run runs inline)
 _END = object()
 
 _agents: dict[str, "Agent"] = {}  # agents by id: a recovering process finds the run's agent here
@@ -92,9 +94,40 @@ class DBOSDurability(Durability):
     # -- starting runs -----------------------------------------------------------------
     def run_events(self, agent: "Agent", ctx: "RunContext", continued: bool,
                    pipeline: Pipeline) -> AsyncGenerator["RunOutputEvent", None]:
-        if continued or DBOS.workflow_id is not None:  # a human's answer continues inline; nested: already durable
+        if DBOS.workflow_id is not None:  # inside the run's workflow already
             return pipeline(ctx, continued)
+        if continued:
+            return self._continue(ctx, pipeline)
         return self._relay(agent, ctx)
+
+    async def _continue(self, ctx: "RunContext", pipeline: Pipeline) -> AsyncGenerator["RunOutputEvent", None]:
+        """A human answered: hand the answers to the run's waiting workflow, wherever it runs, and follow its log.
+
+        A run whose workflow no longer waits (it paused before the plugin was used, or waited longer than
+        ``pause_timeout``) is continued here, as without the plugin.
+        """
+        status = await DBOS.get_workflow_status_async(ctx.run_id)
+        storage = ctx.storage
+        # PENDING: it waits (or runs); ENQUEUED: recovery put it back on a queue, a process will run it
+        if status is None or status.status not in ("PENDING", "ENQUEUED") or storage is None:
+            async for event in pipeline(ctx, True):
+                yield event
+            return
+        from runwire.storage.liveness import process_owner
+        from runwire.storage.recorder import _claim
+
+        await _claim(ctx, storage, process_owner())  # of concurrent continues, one wins; the others get an error
+        seq = await storage.next_event_seq(ctx.run_id)
+        await DBOS.send_async(ctx.run_id, list(ctx.output.tools), topic=CONTINUE_TOPIC)
+        async for event in _follow(storage, ctx.run_id, seq):
+            yield event
+        stored = await storage.get_run(ctx.run_id, with_events=False)
+        if stored is not None:
+            vars(ctx.output).update(vars(stored))
+
+    async def run_cancelled(self, run_id: str) -> None:
+        if DBOS.workflow_id is None and await DBOS.get_workflow_status_async(run_id) is not None:
+            await DBOS.cancel_workflow_async(run_id)
 
     async def _relay(self, agent: "Agent", ctx: "RunContext") -> AsyncGenerator["RunOutputEvent", None]:
         """Start the run's workflow in this process and hand its events on as they come."""
@@ -108,7 +141,8 @@ class DBOSDurability(Durability):
                 if item is _END:
                     break
                 yield item
-            await result
+            if ctx.output.status.value != "paused":  # a paused run's workflow goes on waiting for a human
+                await result
         finally:
             _live.pop(ctx.run_id, None)
 
@@ -163,6 +197,20 @@ class DBOSDurability(Durability):
         return _checkpointed(f"tool:{te.tool_name}", call_tool)
 
 
+async def _follow(storage: Any, run_id: str, seq: int, interval: float = 0.05) -> AsyncIterator["RunOutputEvent"]:
+    """The run's stored events from ``seq`` on, as they are written, until its terminal event."""
+    from runwire.run.events import run_output_event_from_dict
+    from runwire.storage.recorder import TERMINAL
+
+    while True:
+        for seq_read, data in await storage.read_events(run_id, after=seq - 1):
+            seq = seq_read + 1
+            yield run_output_event_from_dict(data)
+            if data.get("event") in TERMINAL:
+                return
+        await asyncio.sleep(interval)
+
+
 def _inputs(ctx: "RunContext") -> dict[str, Any]:
     inputs = dict(ctx.run_inputs or {})
     inputs.update(run_id=ctx.run_id, session_id=ctx.session_id)
@@ -213,25 +261,41 @@ async def run_workflow(agent_id: str, inputs: dict[str, Any]) -> str:
     if agent is None:
         raise RuntimeError(f"run {DBOS.workflow_id} belongs to agent {agent_id!r}, which this process has not "
                            "built: construct the same Agent(name=..., durability=...) before DBOSDurability.launch()")
+    from runwire.run.output import RunStatus
+
     live = _live.pop(inputs["run_id"], None)
     ctx, queue = live if live is not None else (agent._context(**inputs), None)
     if ctx.storage is not None:
         ctx.log_replay = await ctx.storage.next_event_seq(ctx.run_id)
-    events = agent._pipeline(ctx, False)
+    try:
+        await _drive(ctx, agent._pipeline(ctx, False), queue)
+    finally:
+        if queue is not None:  # the caller's run() returns (paused, or ended); the workflow may go on waiting
+            queue.put_nowait(_END)
+    while ctx.output.status == RunStatus.paused:  # wait for a human, for days if need be, then go on
+        answered = await DBOS.recv_async(CONTINUE_TOPIC, timeout_seconds=PAUSE_TIMEOUT)
+        if answered is None:
+            break  # still paused in storage: continue_run continues it without the workflow
+        tools = {te.tool_call_id: te for te in answered}
+        ctx.output.tools = [tools.get(te.tool_call_id, te) for te in ctx.output.tools]
+        replay = ctx.log_replay
+        ctx = agent._continue_context(ctx.output)
+        ctx.claimed, ctx.log_replay = True, replay  # continue_run claimed it before sending the answers
+        await _drive(ctx, agent._pipeline(ctx, True), None)
+    return ctx.output.status.value
+
+
+async def _drive(ctx: "RunContext", events: AsyncGenerator["RunOutputEvent", None],
+                 queue: "Optional[asyncio.Queue[Any]]") -> None:
     step = events.__anext__
     task = asyncio.current_task()
-    try:
-        while True:
-            ctx.driver_task = task  # cancel_run interrupts this task, which runs the loop
-            try:
-                event = await step()
-            except StopAsyncIteration:
-                break
-            finally:
-                ctx.driver_task = None
-            if queue is not None:
-                queue.put_nowait(event)
-    finally:
+    while True:
+        ctx.driver_task = task  # cancel_run interrupts this task, which runs the loop
+        try:
+            event = await step()
+        except StopAsyncIteration:
+            break
+        finally:
+            ctx.driver_task = None
         if queue is not None:
-            queue.put_nowait(_END)
-    return ctx.output.status.value
+            queue.put_nowait(event)
