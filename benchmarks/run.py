@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import QUICK, Result  # noqa: E402
 
-SECTIONS = ("core", "http", "http-scale", "llamacpp", "storage", "cancel", "plugins", "mcp", "server")
+SECTIONS = ("core", "http", "http-scale", "llamacpp", "storage", "cancel", "plugins", "mcp", "server", "dbos")
 
 
 async def collect(only: set[str]) -> list[Result]:
@@ -80,6 +80,10 @@ async def collect(only: set[str]) -> list[Result]:
         from bench_server import bench_server
 
         results += await bench_server()
+    if step("dbos"):
+        from bench_dbos import bench_dbos
+
+        results += await bench_dbos()
     return results
 
 

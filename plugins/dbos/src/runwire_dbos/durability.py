@@ -50,7 +50,8 @@ class DBOSDurability(Durability):
 
     ``config`` is DBOS's configuration (``name``, ``system_database_url``,
     ``executor_id``, ...). ``queue_name`` / ``worker_concurrency`` /
-    ``rate_limit`` (runs, seconds) describe the queue background runs go on.
+    ``rate_limit`` (runs, seconds) and ``polling_interval`` (seconds between a worker's looks at the
+    queue) describe the queue background runs go on.
     Every process that may recover a run must construct the same agents (same
     ``name`` or ``id``) before :meth:`launch`.
     """
@@ -59,11 +60,12 @@ class DBOSDurability(Durability):
 
     def __init__(self, config: DBOSConfig, *, queue_name: str = "runwire-runs",
                  worker_concurrency: Optional[int] = None,
-                 rate_limit: Optional[tuple[int, float]] = None) -> None:
+                 rate_limit: Optional[tuple[int, float]] = None, polling_interval: float = 0.1) -> None:
         self.config = config
         self.queue_name = queue_name
         self.worker_concurrency = worker_concurrency
         self.rate_limit = rate_limit
+        self.polling_interval = polling_interval
         self._dbos: Optional[DBOS] = None
 
     # -- lifecycle -----------------------------------------------------------------
@@ -77,9 +79,18 @@ class DBOSDurability(Durability):
         """Start DBOS in this process: recover this executor's unfinished runs and serve the queue."""
         self._dbos = DBOS(config=self.config)
         DBOS.launch()
+        DBOS.register_queue(self.queue_name, **self._queue_options())
+
+    async def alaunch(self) -> None:
+        """:meth:`launch` from async code (inside a running event loop)."""
+        self._dbos = DBOS(config=self.config)
+        DBOS.launch()
+        await DBOS.register_queue_async(self.queue_name, **self._queue_options())
+
+    def _queue_options(self) -> dict[str, Any]:
         limiter = {"limit": self.rate_limit[0], "period": self.rate_limit[1]} if self.rate_limit else None
-        DBOS.register_queue(self.queue_name, worker_concurrency=self.worker_concurrency,
-                            limiter=limiter, polling_interval_sec=0.1)  # type: ignore[arg-type]
+        return {"worker_concurrency": self.worker_concurrency, "limiter": limiter,
+                "polling_interval_sec": self.polling_interval}
 
     def shutdown(self) -> None:
         """Stop DBOS in this process (unfinished runs stay PENDING, to be recovered)."""
