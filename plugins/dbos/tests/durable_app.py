@@ -9,6 +9,7 @@ Configuration comes from the environment (RW_PG, RW_SCHEMA, RW_SYSDB, RW_EXECUTO
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -126,6 +127,7 @@ def build() -> tuple[Agent, DBOSDurability]:
          "executor_id": os.environ.get("RW_EXECUTOR", "local"), "log_level": "WARNING",
          "notification_listener_polling_interval_sec": 0.05},
         worker_concurrency=int(os.environ.get("RW_WORKER_CONCURRENCY", "2")),
+        ask_before_repeating=[name for name in os.environ.get("RW_ASK_TOOLS", "").split(",") if name],
     )
     storage = PostgresStorage(os.environ["RW_PG"], schema=os.environ["RW_SCHEMA"])
     if os.environ.get("RW_HITL"):
@@ -164,13 +166,22 @@ def main() -> None:
                 SEEN.write_text("seen")
             print(event.event, flush=True)
     elif mode == "continue":  # a human confirms the paused run's tool, from this process
-        out = agent.continue_run(run_id=run_id, updated_tools=[{"tool_call_id": "call-r", "confirmed": True}])
+        updates = json.loads(os.environ.get("RW_UPDATES", '[{"tool_call_id": "call-r", "confirmed": true}]'))
+        out = agent.continue_run(run_id=run_id, updated_tools=updates)
         print(out.status.value, out.content, flush=True)
     elif mode == "cancel":
         print("cancelled", agent.cancel_run(run_id), flush=True)
         from dbos import DBOS
 
         print("workflow", DBOS.get_workflow_status(run_id).status, flush=True)
+    elif mode == "recover-until-paused":  # the recovered run asks a human: wait until it is paused in storage
+        while True:
+            run = agent.get_run_output(run_id)
+            if run is not None and run.status.value == "paused":
+                break
+            time.sleep(0.05)
+        print("paused", [(t.tool_name, t.status, (t.input_request or {}).get("cut_off")) for t in run.tools
+                         if t.status == "paused"], flush=True)
     elif mode == "recover":
         from dbos import DBOS
 

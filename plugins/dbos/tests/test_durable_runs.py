@@ -293,3 +293,34 @@ def test_cancelling_a_paused_run_cancels_its_workflow(app, databases):
     assert _stored(databases, run_id)[0].status.value == "cancelled"
     assert _workflow_status(databases, run_id) == "CANCELLED"
     assert app.effects() == {}
+
+
+def test_a_tool_marked_ask_before_repeating_pauses_the_recovered_run_instead_of_running_again(app, databases):
+    run_id = f"ask-{uuid.uuid4().hex[:6]}"
+    crashed = app.run("run", run_id, RW_KILL_AT="tool", RW_ASK_TOOLS="ship")
+    assert crashed.returncode == -signal.SIGKILL
+    recovered = app.run("recover-until-paused", run_id, RW_ASK_TOOLS="ship")
+    assert recovered.returncode == 0, recovered.stderr
+    assert recovered.stdout.strip() == "paused [('ship', 'paused', True)]"
+    assert app.effects() == {"step_one": 1, "step_two": 1, "step_three": 1, "ship": 1}  # not repeated on its own
+    yes = '[{"tool_call_id": "call-4", "user_input_schema": [{"name": "run_again", "field_type": "bool", "value": true}]}]'
+    done = app.run("continue", run_id, RW_ASK_TOOLS="ship", RW_UPDATES=yes)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"completed {ANSWER}"
+    assert app.effects() == {"step_one": 1, "step_two": 1, "step_three": 1, "ship": 2}  # once more, as the human said
+    run, events = _stored(databases, run_id)
+    assert [seq for seq, _ in events] == list(range(len(events)))
+    assert [(t.tool_name, t.result) for t in run.tools][-1] == ("ship", "shipped to Oslo")
+
+
+@pytest.mark.slow
+def test_the_durability_benchmark_runs(tmp_path):
+    import json
+
+    out = tmp_path / "bench.json"
+    bench = Path(__file__).resolve().parents[3] / "benchmarks" / "run.py"
+    done = subprocess.run([sys.executable, str(bench), "--only", "dbos", "--out", str(out)], capture_output=True,
+                          text=True, env={**os.environ, "RUNWIRE_BENCH_QUICK": "1"}, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = [r["name"] for r in json.loads(out.read_text())["results"]]
+    assert any("per step" in n for n in names) and sum("queue throughput" in n for n in names) == 3

@@ -24,7 +24,8 @@ to (:meth:`DBOSDurability.recover`).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Optional
+import contextvars
+from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable, Optional
 
 from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID
 from runwire.run.durability import Durability, Pipeline
@@ -51,7 +52,9 @@ class DBOSDurability(Durability):
     ``config`` is DBOS's configuration (``name``, ``system_database_url``,
     ``executor_id``, ...). ``queue_name`` / ``worker_concurrency`` /
     ``rate_limit`` (runs, seconds) and ``polling_interval`` (seconds between a worker's looks at the
-    queue) describe the queue background runs go on.
+    queue) describe the queue background runs go on. ``ask_before_repeating`` names tools that must not
+    simply run again after their process died mid-call: the recovered run pauses and asks a human
+    (a ``run_again`` field) instead.
     Every process that may recover a run must construct the same agents (same
     ``name`` or ``id``) before :meth:`launch`.
     """
@@ -60,12 +63,14 @@ class DBOSDurability(Durability):
 
     def __init__(self, config: DBOSConfig, *, queue_name: str = "runwire-runs",
                  worker_concurrency: Optional[int] = None,
-                 rate_limit: Optional[tuple[int, float]] = None, polling_interval: float = 0.1) -> None:
+                 rate_limit: Optional[tuple[int, float]] = None, polling_interval: float = 0.1,
+                 ask_before_repeating: Iterable[str] = ()) -> None:
         self.config = config
         self.queue_name = queue_name
         self.worker_concurrency = worker_concurrency
         self.rate_limit = rate_limit
         self.polling_interval = polling_interval
+        self.ask_before_repeating = frozenset(ask_before_repeating)
         self._dbos: Optional[DBOS] = None
 
     # -- lifecycle -----------------------------------------------------------------
@@ -205,6 +210,8 @@ class DBOSDurability(Durability):
                 put(value)
             return values
 
+        if te.tool_name in self.ask_before_repeating:
+            return _asking_before_repeating(te, call_tool)
         return _checkpointed(f"tool:{te.tool_name}", call_tool)
 
 
@@ -246,11 +253,13 @@ async def _until(queue: "asyncio.Queue[Any]", done: "asyncio.Future[Any]") -> As
             yield get.result()
 
 
-async def _checkpointed(name: str, produce: Callable[[Callable[[Any], None]], Awaitable[list[Any]]]) -> AsyncIterator[Any]:
+async def _checkpointed(name: str,
+                        produce: Callable[[Callable[[Any], None]], Coroutine[Any, Any, list[Any]]]) -> AsyncIterator[Any]:
     """Run ``produce`` as one DBOS step: its values live as they come, or, replayed, from the checkpoint."""
     reservation = DBOS.reserve_step()  # the step's id is drawn here, in the run's order, even for concurrent tools
     queue: asyncio.Queue[Any] = asyncio.Queue()
-    step = asyncio.ensure_future(reservation.run_async({"name": name}, produce, queue.put_nowait))
+    step: asyncio.Future[list[Any]] = asyncio.ensure_future(
+        reservation.run_async({"name": name}, produce, queue.put_nowait))
     live = 0
     try:
         async for value in _until(queue, step):
@@ -263,6 +272,51 @@ async def _checkpointed(name: str, produce: Callable[[Callable[[Any], None]], Aw
     finally:
         if not step.done():
             step.cancel()
+
+
+class _CutOff:
+    """The checkpoint of a tool call that an earlier execution started and never finished."""
+
+
+async def _asking_before_repeating(te: "ToolExecution",
+                                   call_tool: Callable[[Callable[[Any], None]], Coroutine[Any, Any, list[Any]]]
+                                   ) -> AsyncIterator[Any]:
+    """A tool call that pauses the run for a human, instead of running again, when its process died mid-call."""
+    from runwire.exceptions import ToolInputRequired
+    from runwire.run.tool_execution import UserInputField
+
+    request = te.input_request or {}
+    if te.answered and request.get("cut_off"):  # a human answered whether to run it again
+        answer = next((f.value for f in te.user_input_schema or [] if f.name == "run_again"), False)
+        if answer not in (True, "true", "True", "yes", 1):
+            yield f"not run again: the call to {te.tool_name} was cut off mid-call and a human chose not to repeat it"
+            return
+    fresh: list[bool] = []
+    await DBOS.run_step_async({"name": f"tool-begins:{te.tool_name}"}, fresh.append, True)
+    reservation = DBOS.reserve_step()
+    produce = call_tool
+    if not fresh and not await _recorded(reservation.step_id):  # begun before, never finished: cut off
+        async def produce(put: Callable[[Any], None]) -> list[Any]:
+            return [_CutOff()]
+    values = await reservation.run_async({"name": f"tool:{te.tool_name}"}, produce, lambda value: None)
+    if values and isinstance(values[0], _CutOff):
+        raise ToolInputRequired(
+            f"the call to {te.tool_name} was cut off mid-call when its process died, and it may have had effects; "
+            "set run_again to true to run it again, or false to go on without it",
+            [UserInputField(name="run_again", field_type="bool", description="run the interrupted call again")],
+            {"cut_off": True},
+        )
+    for value in values:
+        yield value
+
+
+async def _recorded(step_id: int) -> bool:
+    """Whether this workflow's step ``step_id`` has its result checkpointed (read outside the workflow's steps)."""
+    workflow_id = DBOS.workflow_id
+    loop = asyncio.get_running_loop()
+    probe = loop.create_task(DBOS.list_workflow_steps_async(workflow_id, load_output=False),  # type: ignore[arg-type]
+                             context=contextvars.Context())  # outside the workflow: not a step of its own
+    return any(step["function_id"] == step_id and step["completed_at_epoch_ms"] for step in await probe)
 
 
 @DBOS.workflow(name=WORKFLOW_NAME)
