@@ -13,6 +13,7 @@ from runwire.run.output import RunOutput
 if TYPE_CHECKING:
     from runwire.agent.agent import Agent
     from runwire.models.base import Model
+    from runwire.run.durability import Durability
     from runwire.storage.base import Storage
     from runwire.tools.function import Function
 
@@ -75,7 +76,7 @@ class RunContext:
         self.storage = storage
         self.session_state_given = session_state_given
         self.memories: list[Any] = []
-        self.durability = getattr(agent, "durability", None)  # runwire.run.durability.Durability, or None
+        self.durability: Optional["Durability"] = getattr(agent, "durability", None)  # a durable engine, or None
         self.run_inputs: Optional[dict[str, Any]] = None  # what the run was started with, for a durable engine
         self.log_replay = 0  # event-log records already stored by an earlier execution of this run (durable replay)
         self.claimed = False  # a continuation whose stored run a durable engine already claimed

@@ -17,7 +17,8 @@ async def stream_model(ctx: "RunContext", model: Model, request: ModelRequest, k
     call = Metrics(id=model.id, provider=model.provider)
     started = time.perf_counter()
     request.run_id = ctx.run_id
-    async for delta in model.astream(request):
+    durability = ctx.durability  # a durable engine checkpoints helper requests like the main ones
+    async for delta in model.astream(request) if durability is None else durability.model_stream(ctx, model, request):
         if ctx.cancel_reason is not None:
             from runwire.exceptions import RunCancelledError
 
