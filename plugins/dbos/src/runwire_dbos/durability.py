@@ -120,7 +120,8 @@ class DBOSDurability(Durability):
         """A human answered: hand the answers to the run's waiting workflow, wherever it runs, and follow its log.
 
         A run whose workflow no longer waits (it paused before the plugin was used, or waited longer than
-        ``pause_timeout``) is continued here, as without the plugin.
+        ``PAUSE_TIMEOUT``) is continued here, as without the plugin. A workflow whose process died gets the
+        answers when a process recovers it (same executor id at launch, or :meth:`recover`).
         """
         status = await DBOS.get_workflow_status_async(ctx.run_id)
         storage = ctx.storage
