@@ -130,6 +130,8 @@ def build() -> tuple[Agent, DBOSDurability]:
         ask_before_repeating=[name for name in os.environ.get("RW_ASK_TOOLS", "").split(",") if name],
     )
     storage = PostgresStorage(os.environ["RW_PG"], schema=os.environ["RW_SCHEMA"])
+    if os.environ.get("RW_ONE_SEQ_PER_CHUNK"):  # as runwire-server keeps its logs
+        storage.coalesce_content = False
     if os.environ.get("RW_HITL"):
         agent = Agent(model=ScriptedModel(hitl_turn), name="durable-hitl", tools=[refund], db=storage,
                       durability=durability)

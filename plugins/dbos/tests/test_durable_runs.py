@@ -109,24 +109,31 @@ def uninterrupted(databases, tmp_path_factory):
     return _shape(*_stored(databases, "baseline"))
 
 
-def _crash_and_recover(app, databases, uninterrupted, point: str, *, other_executor: bool = False):
+def _crash_and_recover(app, databases, uninterrupted, point: str, *, other_executor: bool = False,
+                       **env: str):
     run_id = f"run-{point}-{uuid.uuid4().hex[:6]}"
-    crashed = app.run("run", run_id, RW_KILL_AT=point)
+    crashed = app.run("run", run_id, RW_KILL_AT=point, **env)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     before = _stored(databases, run_id)
     assert before[0] is not None and before[0].status.value == "running"  # the row as the dead process left it
     if other_executor:  # a different process, with its own executor id, takes over the dead one's runs
         recovered = app.run("recover", run_id, RW_EXECUTOR=f"rescuer-{uuid.uuid4().hex[:6]}",
-                            RW_RECOVER_FROM=app.executor)
+                            RW_RECOVER_FROM=app.executor, **env)
     else:  # the same executor restarts: DBOS recovers its pending workflows at launch
-        recovered = app.run("recover", run_id)
+        recovered = app.run("recover", run_id, **env)
     assert recovered.returncode == 0, recovered.stderr
     assert recovered.stdout.strip() == "result completed"
     run, events = _stored(databases, run_id)
     seqs = [seq for seq, _ in events]
     assert seqs == list(range(len(events)))  # no duplicate, no missing seq
     assert before[1] == events[: len(before[1])]  # what was stored before the crash is kept as it was
-    assert _shape(run, events) == uninterrupted
+    shape, expected = _shape(run, events), dict(uninterrupted)
+    if env.get("RW_ONE_SEQ_PER_CHUNK"):  # one record per content chunk instead of one per model response
+        chunks = [name for name in shape["events"] if name == "RunContent"]
+        assert len(chunks) == len(ANSWER.split())
+        shape["events"] = [name for name in shape["events"] if name != "RunContent"]
+        expected["events"] = [name for name in expected["events"] if name != "RunContent"]
+    assert shape == expected
     return app.effects()
 
 
@@ -138,6 +145,12 @@ def test_a_run_killed_during_a_tool_resumes_and_only_that_tool_runs_again(app, d
 
 def test_a_run_killed_during_the_model_stream_is_recovered_by_another_executor(app, databases, uninterrupted):
     effects = _crash_and_recover(app, databases, uninterrupted, "model_stream", other_executor=True)
+    assert effects == {"step_one": 1, "step_two": 1, "step_three": 1, "ship": 1}
+
+
+def test_a_run_killed_mid_stream_on_a_one_seq_per_chunk_log_keeps_no_chunk_of_the_cut_off_request(
+        app, databases, uninterrupted):
+    effects = _crash_and_recover(app, databases, uninterrupted, "model_stream", RW_ONE_SEQ_PER_CHUNK="1")
     assert effects == {"step_one": 1, "step_two": 1, "step_three": 1, "ship": 1}
 
 

@@ -112,9 +112,14 @@ class EventWriter:
         self.wakeup.set()
 
     def _move_chunks(self) -> None:
-        if self.chunks:
-            self.pending.append(_coalesce(self.chunks))
-            self.handed += 1
+        chunks = self.chunks
+        if chunks:
+            if self.storage.coalesce_content:
+                self.pending.append(_coalesce(chunks))
+                self.handed += 1
+            else:  # a durable run on a storage that keeps one record per chunk: held, never merged
+                self.pending.extend(chunk.to_dict() for chunk in chunks)
+                self.handed += len(chunks)
             self.chunks = []
         if self._chunk_timer is not None:
             self._chunk_timer.cancel()
@@ -308,7 +313,7 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
         async for event in events:
             name = event.event
             if name == "RunContent" and isinstance(getattr(event, "content", None), str):
-                if coalesce:
+                if coalesce or not writer.timed:  # a durable run's chunks wait for the next step's event
                     writer.add_chunk(event)
                 else:  # one record (one seq) per chunk, still written in the background
                     writer.add(event.to_dict())
