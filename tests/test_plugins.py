@@ -103,8 +103,24 @@ def test_unknown_provider_lists_the_registered_ones():
     from runwire.exceptions import ModelNotFoundError
 
     reset_registry(build_registry(eps()))
-    with pytest.raises(ModelNotFoundError, match=r"no model provider for 'nope:x' \(registered providers: .*scripted"):
-        Agent(model="nope:x").get_model()
+    # a prefix that names no provider fails where the agent is written, not at its first run
+    with pytest.raises(ModelNotFoundError, match=r"no model provider named 'nope' in 'nope:x' \(registered providers: .*scripted"):
+        Agent(model="nope:x")
+    with pytest.raises(ModelNotFoundError, match=r"Did you mean 'scripted' \(scripted:echo\)\?"):
+        Agent(model="scriptd:echo")
+    with pytest.raises(ModelNotFoundError, match="no model provider named 'scriptd'"):
+        Agent(model="scripted:echo", parser_model="scriptd:echo")  # every model option is checked
+    assert Agent(model="scripted:echo").run("hi").content == "hi"
+
+
+def test_bare_ids_still_go_to_the_bare_id_provider():
+    from runwire.exceptions import ModelNotFoundError
+
+    reset_registry(build_registry(eps()))  # no provider serves bare ids here: the error says how to name one
+    agent = Agent(model="gpt-4o-mini")  # no prefix: nothing to check at construction
+    with pytest.raises(ModelNotFoundError, match=r"no model provider for 'gpt-4o-mini' \(registered providers"):
+        agent.get_model()
+    Agent(model="ollama/llama3:8b")  # a colon inside a provider-style id is not a runwire prefix
 
 
 def _install(src: Path, target: Path) -> dict:

@@ -64,6 +64,10 @@ class ToolInputRequired(ToolError):
         self.request = {"message": message, **(request or {})}
 
 
+class ToolDefinitionError(ToolError, TypeError):
+    """A tool's signature cannot be offered to a model (e.g. a parameter type with no JSON schema)."""
+
+
 class ToolArgumentsError(ToolError, ValueError):
     """The model gave a tool arguments that do not fit its schema."""
 

@@ -22,6 +22,7 @@ from typing import (
 
 from runwire._ids import new_id
 from runwire.agent.cancelling import acancel_run_method, cancel_run_method
+from runwire.agent.checks import check_options
 from runwire.agent.continuing import AgentContinuing
 from runwire.agent.lifecycle import AgentLifecycle
 from runwire.agent.prompt import system_message
@@ -101,10 +102,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         media_root: Union[str, "os.PathLike[str]", None] = None,
         durability: Optional["Durability"] = None,
     ) -> None:
-        if max_turns < 1:
-            raise ValueError(f"max_turns must be at least 1, got {max_turns}")
-        if tool_call_limit is not None and tool_call_limit < 0:
-            raise ValueError(f"tool_call_limit must be 0 or more, got {tool_call_limit}")
+        check_options(max_turns, tool_call_limit, tools, model, memory_model, parser_model, output_model, reasoning_model)
         self.model = model
         self.name = name
         self._id = id

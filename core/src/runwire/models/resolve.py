@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any, Optional
 
 from runwire.exceptions import ModelNotFoundError
@@ -34,6 +36,7 @@ def resolve_model(spec: Any, **options: Any) -> Model:
     prefix, sep, model_id = spec.partition(":")
     provider = registry.models.get(prefix) if sep else None
     if provider is None:
+        check_model_spec(spec)
         bare: Optional[Any] = next((p for p in registry.models.values() if p.bare_ids), None)
         if bare is None:
             known = ", ".join(sorted(registry.models)) or "none"
@@ -43,3 +46,32 @@ def resolve_model(spec: Any, **options: Any) -> Model:
             )
         return bare.factory(spec, **options)
     return provider.factory(model_id, **options)
+
+
+def check_model_spec(spec: Any) -> None:
+    """Raise ModelNotFoundError, with a did-you-mean, when ``spec``'s ``prefix:`` names no registered provider."""
+    if not isinstance(spec, str):
+        return
+    prefix, sep, model_id = spec.partition(":")
+    if not sep or not _looks_like_prefix(prefix):
+        return  # a bare id: for the provider that serves bare ids
+    from runwire.plugins import get_registry
+
+    known = sorted(get_registry().models)
+    if prefix in known:
+        return
+    close = difflib.get_close_matches(prefix, known, n=1)
+    hint = f" Did you mean {close[0]!r} ({close[0]}:{model_id})?" if close else ""
+    raise ModelNotFoundError(
+        f"no model provider named {prefix!r} in {spec!r} (registered providers: {', '.join(known) or 'none'})."
+        f"{hint} Write 'provider:model-id' with a registered provider, or pip install the plugin that "
+        f"provides {prefix!r}."
+    )
+
+
+_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+
+
+def _looks_like_prefix(prefix: str) -> bool:
+    """True for ``name`` in ``name:model``; false for ids whose colon is part of the id (``a/b:tag``)."""
+    return bool(_PREFIX.fullmatch(prefix))

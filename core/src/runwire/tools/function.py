@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Generic, Optional, ParamSpec, Sequence, TypeVar
 
 from runwire.run.tool_execution import UserInputField
 
 # Parameters filled in by runwire, never by the model.
 INJECTED_PARAMS = frozenset({"agent", "run_context", "session_state", "tool_execution"})
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-class Function:
+
+class Function(Generic[P, R]):
     """A tool: a sync or async function, or a (async) generator function.
 
     Generators may yield :class:`~runwire.run.agent.CustomEvent` instances, which
@@ -23,7 +26,7 @@ class Function:
 
     def __init__(
         self,
-        fn: Callable[..., Any],
+        fn: Callable[P, R],
         *,
         name: Optional[str] = None,
         description: Optional[str] = None,
@@ -58,13 +61,17 @@ class Function:
         unknown = [f for f in self.user_input_fields if f not in params]
         if unknown:
             raise ValueError(f"tool {self.name!r}: user_input_fields {unknown} are not parameters of the function")
+        if parameters is None:
+            from runwire.tools.schema import check_signature
+
+            check_signature(fn, self.name, self.injected, documented=description is not None)
 
     @property
-    def entrypoint(self) -> Callable[..., Any]:
+    def entrypoint(self) -> Callable[P, R]:
         """The wrapped function (Agno's name for it): ``tool.entrypoint(**args)`` runs it directly."""
         return self.fn
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:
@@ -178,7 +185,7 @@ def _kind(fn: Callable[..., Any]) -> str:
     return "sync"
 
 
-def as_function(obj: Any) -> Function:
+def as_function(obj: Any) -> Function[..., Any]:
     """Wrap a plain callable as a :class:`Function` (a Function is returned as is)."""
     if isinstance(obj, Function):
         return obj

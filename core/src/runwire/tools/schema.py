@@ -94,3 +94,59 @@ def build_schema(fn: Callable[..., Any], name: str, description: str | None, inj
         model=model,
         tool_name=name,
     )
+
+
+def check_signature(fn: Callable[..., Any], name: str, injected: tuple[str, ...], documented: bool = False) -> None:
+    """Fail now, naming the parameter, when a tool's argument has no JSON schema; warn when the
+    tool has no docstring or no type hints (the model then sees only the name)."""
+    import warnings
+
+    sig = inspect.signature(fn)
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except Exception:
+        hints = {}
+    params = [p for p in sig.parameters.values()
+              if p.name not in injected and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    for param in params:
+        if param.name in hints and not _has_json_schema(hints[param.name]):
+            from runwire.exceptions import ToolDefinitionError
+
+            raise ToolDefinitionError(
+                f"tool {name!r}: parameter {param.name!r} has type {hints[param.name]!r}, which has no JSON schema, "
+                "so no model can send it. Use a JSON type (str, int, float, bool, list, dict, a dataclass, "
+                "a TypedDict or a pydantic model) and build the object inside the tool"
+            )
+    key = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', name)}"
+    if key in _WARNED:
+        return
+    _WARNED.add(key)  # a tool's warnings come once per process, wherever it is first seen
+    missing = [p.name for p in params if p.name not in hints]
+    if missing:
+        warnings.warn(f"tool {name!r}: parameters {', '.join(missing)} have no type hints; the model is told they "
+                      "may be anything and runwire cannot check them. Annotate them (e.g. `city: str`)",
+                      stacklevel=4)
+    if not documented and not inspect.getdoc(fn):
+        warnings.warn(f"tool {name!r} has no docstring; the model sees only its name. Say what it does in a "
+                      "docstring (or pass @tool(description=...))", stacklevel=4)
+
+
+_SCHEMA_OK: dict[Any, bool] = {}
+_WARNED: set[str] = set()
+
+
+def _has_json_schema(annotation: Any) -> bool:
+    try:
+        return _SCHEMA_OK[annotation]
+    except (KeyError, TypeError):
+        pass
+    try:
+        pydantic.TypeAdapter(annotation, config=pydantic.ConfigDict(arbitrary_types_allowed=True)).json_schema()
+        ok = True
+    except (pydantic.PydanticUserError, pydantic.errors.PydanticInvalidForJsonSchema, pydantic.PydanticSchemaGenerationError):
+        ok = False
+    try:
+        _SCHEMA_OK[annotation] = ok
+    except TypeError:  # an unhashable annotation is checked every time
+        pass
+    return ok

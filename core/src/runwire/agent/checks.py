@@ -1,0 +1,27 @@
+"""Checks ``Agent(...)`` makes at once, so a mistake fails where it is written, not in the first run."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+
+def check_options(max_turns: int, tool_call_limit: Optional[int], tools: Optional[Sequence[Any]], *models: Any) -> None:
+    """Raise for limits out of range, for model strings whose ``provider:`` prefix is not registered and for
+    tools whose parameters no model can send (a type with no JSON schema)."""
+    if max_turns < 1:
+        raise ValueError(f"max_turns must be at least 1, got {max_turns}")
+    if tool_call_limit is not None and tool_call_limit < 0:
+        raise ValueError(f"tool_call_limit must be 0 or more, got {tool_call_limit}")
+    from runwire.models.resolve import check_model_spec
+
+    for model in models:
+        check_model_spec(model)
+    if tools:
+        from runwire.tools.function import INJECTED_PARAMS, Function
+        from runwire.tools.schema import check_signature
+        from runwire.tools.toolkit import is_toolkit
+
+        for item in tools:  # a Function was checked when it was made; names are checked on first use
+            if callable(item) and not isinstance(item, (Function, type)) and not is_toolkit(item):
+                name = getattr(item, "__name__", None) or type(item).__name__
+                check_signature(item, name, tuple(INJECTED_PARAMS))
