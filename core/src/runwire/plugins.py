@@ -126,10 +126,11 @@ class Registry:
             return register
 
         def register_event_types(cls: type) -> None:
-            from runwire.run.events import RunOutputEvent, register_event_type
+            from runwire.run.events import RunOutputEvent, check_is_dataclass, register_event_type
 
             if not (isinstance(cls, type) and issubclass(cls, RunOutputEvent)):
                 raise TypeError(f"event types must subclass runwire CustomEvent, got {cls!r}")
+            check_is_dataclass(cls)
             if self._claim("event_types", cls.__name__, plugin):
                 register_event_type(cls, replace=True)
                 self.event_types[cls.__name__] = cls

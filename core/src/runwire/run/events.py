@@ -9,11 +9,12 @@ subclass registers itself by name so it round-trips through
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional
 
 from runwire._codec import dataclass_from_dict, dataclass_to_dict
 from runwire.metrics import Metrics
@@ -176,6 +177,7 @@ def event_types() -> dict[str, type[RunOutputEvent]]:
 @dataclass(eq=False)
 class RunStartedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "RunStarted"
+    event: Literal["RunStarted"] = "RunStarted"
     model: Optional[str] = None
     model_provider: Optional[str] = None
 
@@ -185,6 +187,7 @@ class RunContentEvent(RunOutputEvent):
     """A chunk of the model's answer (or the whole parsed answer for structured output)."""
 
     event_name: ClassVar[str] = "RunContent"
+    event: Literal["RunContent"] = "RunContent"
     content: Any = None
     content_type: str = "str"
     reasoning_content: Optional[str] = None
@@ -193,6 +196,7 @@ class RunContentEvent(RunOutputEvent):
 @dataclass(eq=False)
 class RunContentCompletedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "RunContentCompleted"
+    event: Literal["RunContentCompleted"] = "RunContentCompleted"
 
 
 @dataclass(eq=False)
@@ -200,6 +204,7 @@ class RunIntermediateContentEvent(RunOutputEvent):
     """The main model's text when an ``output_model`` writes the final answer."""
 
     event_name: ClassVar[str] = "RunIntermediateContent"
+    event: Literal["RunIntermediateContent"] = "RunIntermediateContent"
     content: Any = None
     content_type: str = "str"
 
@@ -207,6 +212,7 @@ class RunIntermediateContentEvent(RunOutputEvent):
 @dataclass(eq=False)
 class RunCompletedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "RunCompleted"
+    event: Literal["RunCompleted"] = "RunCompleted"
     content: Any = None
     content_type: str = "str"
     reasoning_content: Optional[str] = None
@@ -220,6 +226,7 @@ class RunErrorEvent(RunOutputEvent):
     """The run failed: ``content`` is the message, ``error_type`` the exception's class."""
 
     event_name: ClassVar[str] = "RunError"
+    event: Literal["RunError"] = "RunError"
     content: Optional[str] = None
     error_type: Optional[str] = None
 
@@ -227,6 +234,7 @@ class RunErrorEvent(RunOutputEvent):
 @dataclass(eq=False)
 class RunCancelledEvent(RunOutputEvent):
     event_name: ClassVar[str] = "RunCancelled"
+    event: Literal["RunCancelled"] = "RunCancelled"
     reason: Optional[str] = None
 
     @property
@@ -239,6 +247,7 @@ class RunPausedEvent(RunOutputEvent):
     """The run waits for a human: ``tools`` are the calls that need an answer."""
 
     event_name: ClassVar[str] = "RunPaused"
+    event: Literal["RunPaused"] = "RunPaused"
     tools: Optional[list[ToolExecution]] = None
 
     @property
@@ -272,11 +281,13 @@ class RunPausedEvent(RunOutputEvent):
 @dataclass(eq=False)
 class RunContinuedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "RunContinued"
+    event: Literal["RunContinued"] = "RunContinued"
 
 
 @dataclass(eq=False)
 class ModelRequestStartedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "ModelRequestStarted"
+    event: Literal["ModelRequestStarted"] = "ModelRequestStarted"
     model: Optional[str] = None
     model_provider: Optional[str] = None
 
@@ -284,6 +295,7 @@ class ModelRequestStartedEvent(RunOutputEvent):
 @dataclass(eq=False)
 class ModelRequestCompletedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "ModelRequestCompleted"
+    event: Literal["ModelRequestCompleted"] = "ModelRequestCompleted"
     model: Optional[str] = None
     model_provider: Optional[str] = None
     metrics: Optional[Metrics] = None
@@ -299,6 +311,7 @@ class ModelRequestCompletedEvent(RunOutputEvent):
 @dataclass(eq=False)
 class ToolCallStartedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "ToolCallStarted"
+    event: Literal["ToolCallStarted"] = "ToolCallStarted"
     tool: Optional[ToolExecution] = None
 
 
@@ -307,6 +320,7 @@ class ToolCallCompletedEvent(RunOutputEvent):
     """A tool call finished: ``content`` is the result the model sees."""
 
     event_name: ClassVar[str] = "ToolCallCompleted"
+    event: Literal["ToolCallCompleted"] = "ToolCallCompleted"
     tool: Optional[ToolExecution] = None
     content: Any = None
 
@@ -316,6 +330,7 @@ class ToolCallErrorEvent(RunOutputEvent):
     """A tool call failed; the model is told ``error`` and the run goes on."""
 
     event_name: ClassVar[str] = "ToolCallError"
+    event: Literal["ToolCallError"] = "ToolCallError"
     tool: Optional[ToolExecution] = None
     error: Optional[str] = None
 
@@ -323,11 +338,13 @@ class ToolCallErrorEvent(RunOutputEvent):
 @dataclass(eq=False)
 class ReasoningStartedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "ReasoningStarted"
+    event: Literal["ReasoningStarted"] = "ReasoningStarted"
 
 
 @dataclass(eq=False)
 class ReasoningStepEvent(RunOutputEvent):
     event_name: ClassVar[str] = "ReasoningStep"
+    event: Literal["ReasoningStep"] = "ReasoningStep"
     content: Any = None
     content_type: str = "str"
     reasoning_content: Optional[str] = None
@@ -338,12 +355,14 @@ class ReasoningContentDeltaEvent(RunOutputEvent):
     """A chunk of native reasoning text streamed by the provider."""
 
     event_name: ClassVar[str] = "ReasoningContentDelta"
+    event: Literal["ReasoningContentDelta"] = "ReasoningContentDelta"
     reasoning_content: Optional[str] = None
 
 
 @dataclass(eq=False)
 class ReasoningCompletedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "ReasoningCompleted"
+    event: Literal["ReasoningCompleted"] = "ReasoningCompleted"
     content: Any = None
     content_type: str = "str"
 
@@ -351,32 +370,38 @@ class ReasoningCompletedEvent(RunOutputEvent):
 @dataclass(eq=False)
 class MemoryUpdateStartedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "MemoryUpdateStarted"
+    event: Literal["MemoryUpdateStarted"] = "MemoryUpdateStarted"
 
 
 @dataclass(eq=False)
 class MemoryUpdateCompletedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "MemoryUpdateCompleted"
+    event: Literal["MemoryUpdateCompleted"] = "MemoryUpdateCompleted"
     memories: Optional[list[UserMemory]] = None
 
 
 @dataclass(eq=False)
 class ParserModelResponseStartedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "ParserModelResponseStarted"
+    event: Literal["ParserModelResponseStarted"] = "ParserModelResponseStarted"
 
 
 @dataclass(eq=False)
 class ParserModelResponseCompletedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "ParserModelResponseCompleted"
+    event: Literal["ParserModelResponseCompleted"] = "ParserModelResponseCompleted"
 
 
 @dataclass(eq=False)
 class OutputModelResponseStartedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "OutputModelResponseStarted"
+    event: Literal["OutputModelResponseStarted"] = "OutputModelResponseStarted"
 
 
 @dataclass(eq=False)
 class OutputModelResponseCompletedEvent(RunOutputEvent):
     event_name: ClassVar[str] = "OutputModelResponseCompleted"
+    event: Literal["OutputModelResponseCompleted"] = "OutputModelResponseCompleted"
 
 
 @dataclass(eq=False)
@@ -387,6 +412,7 @@ class CustomEvent(RunOutputEvent):
     """
 
     event_name: ClassVar[str] = "CustomEvent"
+    event: Literal["CustomEvent"] = "CustomEvent"
     tool_call_id: Optional[str] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -396,7 +422,27 @@ class CustomEvent(RunOutputEvent):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.event == "CustomEvent" and type(self).event_name != "CustomEvent":
+            self.event = type(self).event_name  # type: ignore[assignment]  # a subclass's own event name
         check_custom_event_name(self)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "CustomEvent":
+        check_is_dataclass(cls)
+        return super().__new__(cls)
+
+
+def check_is_dataclass(cls: type) -> None:
+    """Raise a TypeError naming the fix when an event class declares fields but is no ``@dataclass``."""
+    for klass in cls.__mro__:
+        if klass is CustomEvent:
+            return
+        own = [n for n, a in inspect.get_annotations(klass).items() if "ClassVar" not in str(a)]
+        if own and "__dataclass_fields__" not in klass.__dict__:
+            raise TypeError(
+                f"{klass.__name__} subclasses CustomEvent but is not a dataclass, so its fields "
+                f"({', '.join(own)}) are not set by its constructor: put @dataclass above "
+                f"`class {klass.__name__}(...)` (from dataclasses import dataclass)"
+            )
 
 
 # Names a CustomEvent may not take: consumers trust them to come from the run itself.

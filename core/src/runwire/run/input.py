@@ -44,6 +44,8 @@ def input_to_messages(
     ``media_root`` (refused without one); Message and media objects are the
     application's own and are taken as they are.
     """
+    images, audio = _media_list(images, Image, "images"), _media_list(audio, Audio, "audio")
+    videos, files = _media_list(videos, Video, "videos"), _media_list(files, File, "files")
     has_media = bool(images or audio or videos or files)
     if value is None:
         if not has_media:
@@ -78,3 +80,23 @@ def input_to_messages(
         target.videos = [*(target.videos or []), *(videos or [])] or None
         target.files = [*(target.files or []), *(files or [])] or None
     return messages
+
+
+def _media_list(items: Any, cls: type[Any], arg: str) -> Optional[list[Any]]:
+    """``items`` as ``cls`` objects: an http(s) URL string becomes ``cls(url=...)``; anything else is refused."""
+    if items is None:
+        return None
+    if isinstance(items, (str, cls)):
+        items = [items]
+    out = []
+    for item in items:
+        if isinstance(item, str) and item.startswith(("http://", "https://")):
+            item = cls(url=item)
+        if not isinstance(item, cls):
+            name = cls.__name__
+            raise TypeError(
+                f"{arg}= takes {name} objects, got {type(item).__name__} {str(item)[:80]!r}: write "
+                f"{name}(url='https://...'), {name}(filepath='path/to/file') or {name}(content=raw_bytes)"
+            )
+        out.append(item)
+    return out

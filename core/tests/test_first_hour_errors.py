@@ -1,0 +1,125 @@
+"""Mistakes a new user makes fail where they are written, with a message that says what to do."""
+
+import socket
+import warnings
+from dataclasses import dataclass
+
+import pytest
+
+from runwire import Agent, CustomEvent, Image, tool
+from runwire.exceptions import ToolDefinitionError
+from runwire.run.input import input_to_messages
+from runwire.testing import ScriptedModel, ToolCall
+
+
+def test_tool_parameter_without_json_schema_fails_at_tool_naming_tool_parameter_and_fix():
+    with pytest.raises(ToolDefinitionError) as info:
+        @tool
+        def send(sock: socket.socket, data: str) -> None:
+            """Send data."""
+    message = str(info.value)
+    assert "tool 'send'" in message and "parameter 'sock'" in message and "no JSON schema" in message
+    assert "Use a JSON type" in message
+
+
+def test_plain_function_with_bad_parameter_fails_at_agent_construction():
+    def connect(sock: socket.socket) -> str:
+        """Connect."""
+        return "ok"
+
+    with pytest.raises(ToolDefinitionError, match="tool 'connect': parameter 'sock'"):
+        Agent(model=ScriptedModel(["x"]), tools=[connect])
+
+
+def test_tool_without_docstring_or_hints_warns_once():
+    with pytest.warns(UserWarning) as record:
+        @tool
+        def shout(text):
+            return text.upper()
+    messages = [str(w.message) for w in record]
+    assert any("tool 'shout': parameters text have no type hints" in m for m in messages)
+    assert any("tool 'shout' has no docstring" in m for m in messages)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tool(shout.fn)  # already warned about in this process
+
+        def quiet(text: str) -> str:
+            return text
+
+        tool(description="Say it quietly.")(quiet)  # the description stands in for the docstring
+    # a described, annotated tool warns about nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+
+        @tool
+        def whisper(text: str) -> str:
+            """Lower the text."""
+            return text.lower()
+
+
+def test_custom_event_without_dataclass_says_so():
+    class Progress(CustomEvent):
+        step: int = 0
+
+    with pytest.raises(TypeError, match=r"Progress subclasses CustomEvent but is not a dataclass.*put @dataclass above"):
+        Progress(step=1)
+
+    @dataclass
+    class Fine(CustomEvent):
+        step: int = 0
+
+    assert Fine(step=2).step == 2
+
+    class NoFields(CustomEvent):  # adds no fields: nothing is lost, so nothing to say
+        pass
+
+    NoFields()
+
+
+def test_custom_event_registered_without_dataclass_fails_at_registration():
+    from runwire.plugins import Registry
+
+    class Bare(CustomEvent):
+        level: str = "info"
+
+    registry = Registry()
+    register = registry.registrar("event_types", "demo")  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="Bare subclasses CustomEvent but is not a dataclass"):
+        register(Bare)
+
+
+def test_image_url_strings_become_images_and_other_strings_are_refused():
+    [message] = input_to_messages("what is this?", images=["https://example.com/cat.png"])
+    assert message.images is not None
+    [image] = message.images
+    assert isinstance(image, Image) and image.url == "https://example.com/cat.png" and image.mime_type == "image/png"
+    with pytest.raises(TypeError, match=r"images= takes Image objects, got str 'cat.png': write Image\(url="):
+        input_to_messages("what is this?", images=["cat.png"])
+    agent = Agent(model=ScriptedModel(["a cat"]))
+    with pytest.raises(TypeError, match=r"Image\(filepath='path/to/file'\)"):
+        agent.run("what is this?", images=["cat.png"])  # type: ignore[list-item]
+
+
+def test_a_run_with_a_url_string_image_reaches_the_model_as_an_image():
+    model = ScriptedModel(["a cat"])
+    out = Agent(model=model).run("what is this?", images=["https://example.com/cat.png"])  # type: ignore[list-item]
+    assert out.content == "a cat"
+    sent = model.requests[-1].messages[-1]
+    assert [i.url for i in sent.images] == ["https://example.com/cat.png"]
+
+
+def test_tool_yielding_events_still_runs_after_the_checks():
+    @dataclass
+    class Step(CustomEvent):
+        n: int = 0
+
+    @tool
+    def count(to: int):
+        """Count up."""
+        for n in range(to):
+            yield Step(n=n)
+        yield "done"
+
+    agent = Agent(model=ScriptedModel([[ToolCall("count", {"to": 2})], "ok"]), tools=[count])
+    events = list(agent.run("go", stream=True))
+    assert [e.n for e in events if isinstance(e, Step)] == [0, 1]
