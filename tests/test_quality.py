@@ -35,3 +35,39 @@ def test_no_lint_errors():
                              "--select", "F,E9,B006,B008", "--output-format", "concise"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def _mypy_strict(*paths: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--ignore-missing-imports",
+                           *paths], capture_output=True, text=True, timeout=600, cwd=ROOT)
+
+
+def test_plugins_type_check_strictly():
+    result = _mypy_strict(*sorted(str(p) for p in (ROOT / "plugins").glob("*/src")))
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_user_code_type_checks_strictly_against_the_public_api(tmp_path):
+    # the README's first snippet, as a new user pastes it, and the narrowing, tools and events they write next
+    readme = (ROOT / "README.md").read_text()
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "readme_snippet.py").write_text(snippet)
+    result = _mypy_strict(str(tmp_path / "readme_snippet.py"), str(ROOT / "tests" / "typing_samples" / "first_hour.py"))
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_type_checker_catches_the_mistakes_the_types_are_for(tmp_path):
+    (tmp_path / "mistakes.py").write_text(
+        "from runwire import Agent, tool\n\n\n"
+        "@tool\ndef get_weather(city: str) -> str:\n    \"\"\"Weather.\"\"\"\n    return city\n\n\n"
+        "get_weather(3)\n"
+        "for event in Agent().run('hi', stream=True):\n"
+        "    print(event.tool)\n"  # not every event has a tool: narrow first
+        "    if event.event == 'RunContent':\n"
+        "        print(event.tool)\n"  # RunContent has none
+    )
+    result = _mypy_strict(str(tmp_path / "mistakes.py"))
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert any("mistakes.py:10:" in e and "incompatible type \"int\"; expected \"str\"" in e for e in errors), errors
+    assert any("mistakes.py:12:" in e and "has no attribute \"tool\"" in e for e in errors), errors
+    assert any("mistakes.py:14:" in e and "\"RunContentEvent\" has no attribute \"tool\"" in e for e in errors), errors

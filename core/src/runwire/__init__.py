@@ -14,6 +14,7 @@ _LAZY = {
     "RunOutput": "runwire.run.output",
     "RunStatus": "runwire.run.output",
     "RunOutputEvent": "runwire.run.events",
+    "RunStreamEvent": "runwire.run.event_union",
     "RunEvent": "runwire.run.events",
     "CustomEvent": "runwire.run.events",
     "tool": "runwire.tools.decorator",
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from runwire.media import Audio, File, Image, Video
     from runwire.models.base import Model
     from runwire.models.message import Message
+    from runwire.run.event_union import RunStreamEvent
     from runwire.run.events import CustomEvent, RunEvent, RunOutputEvent
     from runwire.run.output import RunOutput, RunStatus
     from runwire.sinks.base import EventSink
@@ -56,5 +58,5 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Agent", "Audio", "CustomEvent", "EventSink", "File", "Function", "Image", "Message", "Model",
-    "RunEvent", "RunOutput", "RunOutputEvent", "RunStatus", "Video", "hookimpl", "pprint_run_response", "tool",
+    "RunEvent", "RunOutput", "RunOutputEvent", "RunStatus", "RunStreamEvent", "Video", "hookimpl", "pprint_run_response", "tool",
 ]

@@ -55,6 +55,7 @@ from runwire.run.events import (
     register_event_type,
     run_output_event_from_dict,
 )
+from runwire.run.event_union import RunStreamEvent
 from runwire.run.output import RunOutput, RunStatus
 from runwire.run.requirement import RunRequirement
 from runwire.run.tool_execution import ReasoningStep, ReasoningSteps, ToolExecution, UserInputField
@@ -81,6 +82,7 @@ __all__ = [
     "CompressionCompletedEvent",
     "CompressionStartedEvent",
     "CustomEvent",
+    "RunStreamEvent",
     "File",
     "FollowupsCompletedEvent",
     "FollowupsStartedEvent",

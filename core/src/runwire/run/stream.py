@@ -7,9 +7,10 @@ the run's output is on ``.run_output``, and its attributes (``events``,
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Callable, Iterator, Optional
+from typing import Any, AsyncIterator, Callable, Iterator, Optional, cast
 
 from runwire.run.context import RunContext
+from runwire.run.event_union import RunStreamEvent
 from runwire.run.events import ALWAYS_STREAMED, RunOutputEvent
 from runwire.run.loop import next_event
 from runwire.run.output import RunOutput
@@ -67,8 +68,8 @@ class _StreamBase:
                 return event
 
 
-class RunStream(_StreamBase, Iterator[RunOutputEvent]):
-    """A sync iterator of a run's events."""
+class RunStream(_StreamBase, Iterator[RunStreamEvent]):
+    """A sync iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`)."""
 
     def __init__(
         self,
@@ -85,11 +86,11 @@ class RunStream(_StreamBase, Iterator[RunOutputEvent]):
     def __iter__(self) -> "RunStream":
         return self
 
-    def __next__(self) -> RunOutputEvent:
+    def __next__(self) -> RunStreamEvent:
         if self.finished:
             raise StopIteration
         try:
-            return self._runner(self._next_visible())
+            return cast(RunStreamEvent, self._runner(self._next_visible()))
         except StopAsyncIteration:
             last = self._output_last()
             if last is not None:
@@ -109,17 +110,17 @@ class RunStream(_StreamBase, Iterator[RunOutputEvent]):
         self.close()
 
 
-class AsyncRunStream(_StreamBase, AsyncIterator[RunOutputEvent]):
-    """An async iterator of a run's events."""
+class AsyncRunStream(_StreamBase, AsyncIterator[RunStreamEvent]):
+    """An async iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`)."""
 
     def __aiter__(self) -> "AsyncRunStream":
         return self
 
-    async def __anext__(self) -> RunOutputEvent:
+    async def __anext__(self) -> RunStreamEvent:
         if self.finished:
             raise StopAsyncIteration
         try:
-            return await self._next_visible()
+            return cast(RunStreamEvent, await self._next_visible())
         except StopAsyncIteration:
             last = self._output_last()
             if last is not None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional, Sequence, overload
 
-from runwire.tools.function import Function
+from runwire.tools.function import P, R, Function
 
 
 @overload
-def tool(fn: Callable[..., Any], /) -> Function: ...
+def tool(fn: Callable[P, R], /) -> Function[P, R]: ...
 
 
 @overload
@@ -22,7 +22,7 @@ def tool(
     external_execution: bool = False,
     timeout_seconds: Optional[float] = None,
     stop_after_tool_call: bool = False,
-) -> Callable[[Callable[..., Any]], Function]: ...
+) -> Callable[[Callable[P, R]], Function[P, R]]: ...
 
 
 def tool(fn: Optional[Callable[..., Any]] = None, /, **options: Any) -> Any:
@@ -34,7 +34,7 @@ def tool(fn: Optional[Callable[..., Any]] = None, /, **options: Any) -> Any:
     if fn is not None:
         return Function(fn, **options)
 
-    def wrap(func: Callable[..., Any]) -> Function:
+    def wrap(func: Callable[..., Any]) -> Function[..., Any]:
         return Function(func, **options)
 
     return wrap

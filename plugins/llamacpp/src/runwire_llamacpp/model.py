@@ -53,10 +53,10 @@ def _silence_llama_logs(llama_cpp: Any) -> None:
         return
     import ctypes
 
-    @llama_cpp.llama_log_callback
-    def quiet(level: int, text: bytes, user_data: Any) -> None:
+    def ignore(level: int, text: bytes, user_data: Any) -> None:
         return None
 
+    quiet: Any = llama_cpp.llama_log_callback(ignore)  # a ctypes callback (untyped in llama-cpp-python)
     _quiet_logger = quiet  # the C side keeps a pointer: keep the callback alive
     llama_cpp.llama_log_set(quiet, ctypes.c_void_p(0))
 

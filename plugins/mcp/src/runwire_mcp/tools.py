@@ -102,13 +102,13 @@ class MCPTools:
         # one connection (and lock) per event loop: anyio's session cannot cross loops
         self._connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Connection] = weakref.WeakKeyDictionary()
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
-        self._functions: tuple[Optional[list[types.Tool]], list[Function]] = (None, [])
+        self._functions: tuple[Optional[list[types.Tool]], list[Function[..., Any]]] = (None, [])
 
     def __repr__(self) -> str:
         return f"MCPTools({self.name!r})"
 
     # -- the toolkit protocol ---------------------------------------------------
-    async def get_functions(self) -> list[Function]:
+    async def get_functions(self) -> list[Function[..., Any]]:
         """The server's tools (connecting first if needed); reused while the connection lives.
 
         When the server cannot be reached but its tools were listed before, the run
@@ -145,7 +145,7 @@ class MCPTools:
         await self.aclose()
 
     @property
-    def functions(self) -> list[Function]:
+    def functions(self) -> list[Function[..., Any]]:
         """The tools of the last listing (empty before the first connection)."""
         return self._functions[1]
 
@@ -200,7 +200,7 @@ class MCPTools:
             elicitation_callback=self._on_elicitation(conn),
             client_info=types.Implementation(name="runwire-mcp", version="0.1.0"),
             cache=None,
-            mode=self.protocol,  # type: ignore[arg-type]
+            mode=self.protocol,
         )
 
     # -- callbacks from the session (they run in the connection's task) -----------
@@ -249,7 +249,7 @@ class MCPTools:
             return False
         return name not in self.exclude_tools
 
-    def _function(self, tool: types.Tool) -> Function:
+    def _function(self, tool: types.Tool) -> Function[..., Any]:
         schema = {k: v for k, v in (tool.input_schema or {}).items() if k != "$schema"}
         schema.setdefault("type", "object")
         schema.setdefault("properties", {})

@@ -34,7 +34,7 @@ async def _configure(conn: Any) -> None:
 
 
 def _as_text(data: Any) -> str:
-    return data.decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
+    return bytes(data).decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
 
 
 class _PoolHome:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Optional, TypeVar
+from typing import Callable, Optional, TypeVar, cast
 
 import redis
 
@@ -155,7 +155,7 @@ class RedisCancellation(CancellationBackend):
         while not self._stop.is_set():
             pubsub = None
             try:
-                pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+                pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
                 pubsub.subscribe(self.channel)
                 self._ready.set()
                 while not self._stop.is_set():
@@ -220,7 +220,7 @@ class RedisCancellation(CancellationBackend):
         """The run ids holding a lease now (expired leases are left out)."""
         now_s, now_us = self.client.time()
         now_ms = now_s * 1000 + now_us // 1000
-        return set(self.client.zrangebyscore(self.leases_key, f"({now_ms}", "+inf"))
+        return set(cast("list[str]", self.client.zrangebyscore(self.leases_key, f"({now_ms}", "+inf")))
 
     def close(self) -> None:
         """Stop the listener and heartbeat threads and close the connections (runs still going lose their leases)."""

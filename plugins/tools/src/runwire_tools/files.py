@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 from runwire.exceptions import ToolArgumentsError
 from runwire.run.agent import CustomEvent
@@ -50,7 +50,7 @@ def default_root() -> Path:
 
 def file_tools(
     root: Union[str, Path, None] = None, *, progress_every: int = 25, max_read_bytes: int = MAX_READ_BYTES
-) -> list[Function]:
+) -> list[Function[..., Any]]:
     """The file tools confined to ``root`` (default: RUNWIRE_TOOLS_ROOT, else the working directory).
 
     ``max_read_bytes`` bounds what one ``read_file`` call may ask for.
