@@ -21,7 +21,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     serve = sub.add_parser("serve", help="serve an agent as an MCP server (one tool: ask the agent)")
     serve.add_argument("agent", help="where the agent is, as module:attribute (e.g. app:agent); "
                                      "the attribute may also be a function returning the agent")
-    serve.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio")
+    serve.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio",
+                       help="how clients connect: stdio (a client starts this process) or streamable-http (default: stdio)")
     serve.add_argument("--host", default="127.0.0.1", help="streamable-http: the address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="streamable-http: the port to listen on")
     serve.add_argument("--path", default="/mcp", help="streamable-http: the endpoint's path")
