@@ -161,6 +161,10 @@ def run_output_event_from_dict(data: dict[str, Any]) -> RunOutputEvent:
             cls = CustomEvent
     else:
         cls = _BY_EVENT.get(data["event"], RunOutputEvent)
+    if issubclass(cls, CustomEvent) and cls is not CustomEvent:
+        from runwire.run.custom_decode import decode_custom_fields
+
+        data = decode_custom_fields(cls, data)
     event = dataclass_from_dict(cls, data)
     # Fields of an event class this process does not know are kept as attributes.
     for key in data.keys() - {"event_class"}:
