@@ -83,6 +83,21 @@ def test_missing_key_says_which_variable_to_set(monkeypatch):
             Agent(model=LiteLLM(id="openai/stub-model", api_base=stub.url, max_retries=0)).run("x")
 
 
+def test_missing_key_fails_at_once_without_retries_or_requests(monkeypatch):
+    # litellm says which variables a model needs: checked before any request, so no retries, no "try again later"
+    for name in ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with OpenAIStub(["never sent"]) as stub:
+        with pytest.raises(RunFailedError) as info:
+            Agent(model=LiteLLM(id="anthropic/claude-3-5-sonnet", api_base=stub.url, max_retries=3)).run("x")
+        assert stub.requests == []
+    message = str(info.value)
+    assert "no API key. To fix: set ANTHROPIC_API_KEY in the environment or pass LiteLLM(api_key=...)" in message
+    assert "attempts" not in message and "try again" not in message
+    with pytest.raises(RunFailedError, match=r"set one of GOOGLE_API_KEY, GEMINI_API_KEY|set one of GEMINI_API_KEY"):
+        Agent(model=LiteLLM(id="gemini/gemini-2.0-flash", max_retries=3)).run("x")
+
+
 def test_the_key_never_leaks_into_events_outputs_logs_or_errors(caplog, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with caplog.at_level(logging.DEBUG):

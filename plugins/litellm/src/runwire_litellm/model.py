@@ -85,6 +85,7 @@ class LiteLLM(Model):
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.params = params
+        self._environment_checked = False
 
     def __repr__(self) -> str:  # never shows the key
         return f"LiteLLM(id={self.id!r}, api_base={redact_url(self.api_base)!r})"
@@ -114,7 +115,24 @@ class LiteLLM(Model):
             kwargs["api_base"] = self.api_base
         return kwargs
 
+    def _check_environment(self) -> None:
+        """Fail at once, naming the variable, when the provider needs a key that is neither given nor set."""
+        if self._api_key or self._environment_checked:
+            return
+        try:
+            report = load_litellm().validate_environment(model=self.id, api_base=self.api_base)
+        except Exception:  # litellm cannot tell for this model: the request will say
+            report = {}
+        keys = [k for k in report.get("missing_keys") or () if k.endswith(("_KEY", "_TOKEN"))]
+        if keys and not report.get("keys_in_environment"):
+            names = keys[0] if len(keys) == 1 else "one of " + ", ".join(keys)
+            raise ModelError(
+                f"{self.vendor} model {self.id!r} via litellm: no API key. To fix: set {names} in the environment "
+                "or pass LiteLLM(api_key=...)", provider="litellm", model=self.id)
+        self._environment_checked = True
+
     async def _open(self, kwargs: dict[str, Any]) -> Any:
+        self._check_environment()
         litellm = load_litellm()
         attempt = 0
         while True:
