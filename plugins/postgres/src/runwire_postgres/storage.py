@@ -37,6 +37,9 @@ def _as_text(data: Any) -> str:
     return bytes(data).decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
 
 
+CONNECT_TIMEOUT = 5  # seconds for the first connection: a server that is down fails fast, with one error
+
+
 class _PoolHome:
     """A thread running the event loop that owns one connection pool (it holds no reference to the storage)."""
 
@@ -63,11 +66,29 @@ class _PoolHome:
                 self.opening = asyncio.Lock()
             async with self.opening:
                 if self.pool is None:
+                    await self._reachable()
                     pool = AsyncConnectionPool(self.url, min_size=self.min_size, max_size=self.max_size,
                                                kwargs=self.kwargs, open=False, configure=_configure)
                     await pool.open(wait=True, timeout=30)
                     self.pool = pool
         return self.pool
+
+    async def _reachable(self) -> None:
+        """One connection attempt with a short timeout before the pool (which retries for 30 s, logging as it goes)."""
+        import psycopg
+
+        from runwire.exceptions import StorageError
+        from runwire.utils.redact import redact
+
+        try:
+            conn = await psycopg.AsyncConnection.connect(self.url, connect_timeout=CONNECT_TIMEOUT, **self.kwargs)
+        except psycopg.OperationalError as exc:
+            reason = " ".join(str(exc).split())  # one line: libpq's message spans several
+            raise StorageError(
+                f"cannot connect to PostgreSQL at {redact(self.url)}: {redact(reason, [self.url])}. "
+                "Check that the server is running and the URL (host, port, user, password, database) is right"
+            ) from None
+        await conn.close()
 
     async def _with_pool(self, fn: Callable[[AsyncConnectionPool], Awaitable[T]]) -> T:
         return await fn(await self._pool())
