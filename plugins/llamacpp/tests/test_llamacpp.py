@@ -97,3 +97,32 @@ def test_grammar_constrained_tool_call_with_a_function_calling_format():
     assert out.status == "completed"
     assert out.tools[0].tool_name == "get_weather" and out.tools[0].tool_args == {"city": "Paris"}
     assert out.tools[0].result == "sunny in Paris" and out.content == "sunny in Paris"
+
+
+def test_media_to_the_text_only_model_is_an_error_not_silently_dropped():
+    from runwire.media import Image
+
+    with pytest.raises(RunFailedError, match=r"llamacpp:gemma-3-270m takes text only, so the run's images would be dropped"):
+        Agent(model=small()).run("what is this?", images=[Image(url="https://example.com/cat.png")])
+
+
+def test_the_first_load_shows_progress_on_a_terminal(monkeypatch, capsys):
+    import io
+    import sys
+
+    from runwire_llamacpp import model as module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with module._progress("loading gemma into llama.cpp (first use in this process)"):
+        pass
+    assert "loading gemma into llama.cpp" in terminal.getvalue()
+    quiet = io.StringIO()  # not a terminal (a log file, CI): nothing is drawn
+    monkeypatch.setattr(sys, "stderr", quiet)
+    with module._progress("loading"):
+        pass
+    assert quiet.getvalue() == ""

@@ -61,6 +61,18 @@ def _silence_llama_logs(llama_cpp: Any) -> None:
     llama_cpp.llama_log_set(quiet, ctypes.c_void_p(0))
 
 
+def _progress(message: str) -> Any:
+    """A spinner on stderr while a model loads, when a person is watching (stderr is a terminal)."""
+    import contextlib
+    import sys
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
+
+
 def _load(path: str, n_ctx: int, chat_format: Optional[str], n_threads: Optional[int], seed: int) -> tuple[Any, threading.Lock]:
     key = (path, n_ctx, chat_format, n_threads, seed)
     with _load_lock:
@@ -70,9 +82,10 @@ def _load(path: str, n_ctx: int, chat_format: Optional[str], n_threads: Optional
 
             _silence_llama_logs(llama_cpp)
 
-            llm = llama_cpp.Llama(
-                model_path=path, n_ctx=n_ctx, chat_format=chat_format, n_threads=n_threads, seed=seed, verbose=False
-            )
+            with _progress(f"loading {Path(path).name} into llama.cpp (first use in this process)"):
+                llm = llama_cpp.Llama(
+                    model_path=path, n_ctx=n_ctx, chat_format=chat_format, n_threads=n_threads, seed=seed, verbose=False
+                )
             hit = (llm, threading.Lock())
             if not _loaded:
                 atexit.register(_close_all)
@@ -185,6 +198,14 @@ class LlamaCpp(Model):
                 "GGUF, or a hosted model, for agents with tools",
                 provider="llamacpp",
                 model=self.id,
+            )
+        media = sorted({kind for m in request.messages for kind in ("images", "audio", "videos", "files")
+                        if getattr(m, kind, None)})
+        if media:
+            raise ModelError(
+                f"llamacpp:{self.id} takes text only, so the run's {' and '.join(media)} would be dropped. Send them "
+                "to a model that reads them (e.g. litellm:openai/gpt-4o-mini), or leave them out",
+                provider="llamacpp", model=self.id,
             )
         llm, lock = await asyncio.to_thread(self.load)
         params = self._params(request)
