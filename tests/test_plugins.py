@@ -64,6 +64,18 @@ def test_broken_plugins_are_recorded_and_the_rest_works():
     assert len(warned) == 3 and all("RUNWIRE_STRICT_PLUGINS=1" in str(w.message) for w in warned)
 
 
+def test_a_hook_that_fails_partway_leaves_none_of_its_registrations(monkeypatch):
+    with pytest.warns(RuntimeWarning, match="half_broken"):
+        registry = build_registry(eps("half_broken", "good"))
+    info = registry.plugins["half_broken"]
+    assert "second tool needs libbar" in info.error
+    assert "half_tool" not in registry.tools and ("tools", "half_tool") not in registry.owners
+    assert "HalfEvent" not in registry.event_types
+    assert "half_sink" in registry.sinks  # the hook that succeeded keeps its registration
+    assert info.registered == {"sinks": ["half_sink"]}
+    assert "shout" in registry.tools  # other plugins are untouched
+
+
 def test_strict_mode_makes_plugin_errors_fatal(monkeypatch):
     monkeypatch.setenv("RUNWIRE_STRICT_PLUGINS", "1")
     with pytest.raises(PluginError, match="'broken_import'.*failed to import: this plugin needs libfoo"):

@@ -229,10 +229,40 @@ def _register_plugin(registry: Registry, pm: pluggy.PluginManager, name: str, in
             if impl.plugin_name != name:
                 continue
             info.hooks.append(hook_name)
+            undo = _snapshot(registry, info)
             try:
                 impl.function(register=registry.registrar(hook_name, name))
             except Exception as exc:
+                undo()  # a hook that fails partway leaves none of its registrations active
                 _record_error(registry, info, f"register ({hook_name})", exc)
+
+
+_TABLES = ("models", "tools", "memory", "storage", "sinks", "cancellation", "event_types", "commands")
+
+
+def _snapshot(registry: Registry, info: PluginInfo) -> Callable[[], None]:
+    """A function that puts the registry (and the event-class index) back as they are now."""
+    from runwire.run import events
+
+    tables = {kind: dict(getattr(registry, kind)) for kind in _TABLES}
+    owners = dict(registry.owners)
+    registered = {kind: list(names) for kind, names in info.registered.items()}
+    by_class, by_event = dict(events._BY_CLASS), dict(events._BY_EVENT)
+
+    def restore() -> None:
+        for kind, table in tables.items():
+            current = getattr(registry, kind)
+            current.clear()
+            current.update(table)
+        registry.owners.clear()
+        registry.owners.update(owners)
+        info.registered.clear()
+        info.registered.update(registered)
+        for index, saved in ((events._BY_CLASS, by_class), (events._BY_EVENT, by_event)):
+            index.clear()
+            index.update(saved)
+
+    return restore
 
 
 _registry: Optional[Registry] = None
