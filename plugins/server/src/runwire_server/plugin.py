@@ -76,7 +76,7 @@ def configure_serve(parser: argparse.ArgumentParser) -> None:
                         help="accept every request as user 'local' (loopback hosts only, for development)")
     parser.add_argument("--max-runs-per-user", type=int, default=None, help="live runs per user before 429 (default 16)")
     parser.add_argument("--max-body-bytes", type=int, default=None, help="request body limit before 413 (default 10 MB)")
-    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--log-level", default="info", help="uvicorn log level: critical, error, warning, info, debug or trace (default: info)")
 
 
 def serve_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, str]:
