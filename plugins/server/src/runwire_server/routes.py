@@ -133,8 +133,9 @@ async def create_run(agent_id: str, request: Request) -> Any:
     run_id, session_id = new_id(), body.session_id or new_id()
 
     def events() -> AsyncIterator[Any]:
-        return agent.arun(body.message, stream=True, stream_events=True, user_id=user_id, session_id=session_id,
-                          run_id=run_id, **media)
+        stream: AsyncIterator[Any] = agent.arun(body.message, stream=True, stream_events=True, user_id=user_id,
+                                                session_id=session_id, run_id=run_id, **media)
+        return stream
 
     async def base_seq() -> int:
         return 0
