@@ -138,7 +138,8 @@ def test_storage_writes_datetimes_in_iso_8601(db):
     agent = Agent(model=ScriptedModel([[ToolCall("schedule", {})], "Done."]), tools=[schedule], db=db)
     out = agent.run("schedule it")
     (stored,) = [e for e in agent.get_run_events(out.run_id) if e.event == "Scheduled"]
-    assert stored.to_dict()["at"] == "2026-01-02T03:04:05+00:00"  # not str(datetime): "2026-01-02 03:04:05+00:00"
+    assert stored.to_json_dict()["at"] == "2026-01-02T03:04:05+00:00"  # not str(datetime): "2026-01-02 03:04:05+00:00"
+    assert stored.at == Scheduled().at  # and read back as the datetime the event class declares
 
 
 def test_every_event_has_content_as_in_agno():
