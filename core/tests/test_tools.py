@@ -274,3 +274,47 @@ def test_a_tools_own_timeout_error_is_reported_as_such():
     out, events = run_calls([fetch], ToolCall("fetch", {"url": "http://example.invalid"}))
     error = [e for e in events if e.event == "ToolCallError"][0].error
     assert error == "TimeoutError: http://example.invalid did not answer"
+
+
+def _google(city: str, days: int = 1) -> str:
+    """Get the weather.
+
+    Args:
+        city: The city name.
+        days (int): How many days
+            ahead.
+    """
+    return city
+
+
+def _numpy(city: str, days: int = 1) -> str:
+    """Get the weather.
+
+    Parameters
+    ----------
+    city : str
+        The city name.
+    days : int
+        How many days ahead.
+    """
+    return city
+
+
+def _sphinx(city: str, days: int = 1) -> str:
+    """Get the weather.
+
+    :param city: The city name.
+    :param days: How many days ahead.
+    """
+    return city
+
+
+@pytest.mark.parametrize("fn", [_google, _numpy, _sphinx], ids=["google", "numpy", "sphinx"])
+def test_parameter_descriptions_reach_the_schema_in_every_docstring_style(fn):
+    from runwire.tools.function import as_function
+
+    spec = as_function(fn).spec()["function"]
+    assert spec["description"] == "Get the weather."
+    props = spec["parameters"]["properties"]
+    assert props["city"]["description"] == "The city name."
+    assert props["days"]["description"] == "How many days ahead."

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import re
 import typing
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -12,35 +11,29 @@ import pydantic
 
 from runwire.exceptions import ToolArgumentsError
 
-_ARG_LINE = re.compile(r"^\s*(\*{0,2}\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
-_SECTION = re.compile(r"^\s*(Args|Arguments|Parameters|Params|Returns|Return|Raises|Yields|Examples?|Notes?)\s*:\s*$")
-
-
 def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
-    """Split a Google-style docstring into its description and per-argument descriptions."""
+    """A docstring's description and per-parameter descriptions, in Google, NumPy or Sphinx style (griffe)."""
     if not doc:
         return "", {}
-    lines = inspect.cleandoc(doc).splitlines()
+    import logging
+
+    from griffe import Docstring, DocstringSectionKind
+
+    quiet = logging.getLogger("griffe")
+    was, quiet.disabled = quiet.disabled, True  # griffe warns about parameters it cannot match to a signature
+    try:
+        sections = Docstring(inspect.cleandoc(doc), parser="auto").parse()
+    finally:
+        quiet.disabled = was
     description: list[str] = []
     params: dict[str, str] = {}
-    section = None
-    current = None
-    for line in lines:
-        match = _SECTION.match(line)
-        if match:
-            section = match.group(1).lower()
-            current = None
-            continue
-        if section is None:
-            description.append(line)
-        elif section in ("args", "arguments", "parameters", "params"):
-            arg = _ARG_LINE.match(line)
-            if arg and (len(line) - len(line.lstrip())) <= 4:
-                current = arg.group(1).lstrip("*")
-                params[current] = arg.group(3).strip()
-            elif current and line.strip():
-                params[current] = (params[current] + " " + line.strip()).strip()
-    return "\n".join(description).strip(), params
+    for section in sections:
+        if section.kind is DocstringSectionKind.text:
+            description.append(str(section.value))
+        elif section.kind is DocstringSectionKind.parameters:
+            for param in section.value:
+                params[param.name.lstrip("*")] = " ".join(str(param.description).split())
+    return "\n\n".join(description).strip(), params
 
 
 @dataclass
