@@ -126,3 +126,42 @@ def test_sinks_by_name_and_process_wide(tmp_path, monkeypatch):
 def test_unknown_sink_name_is_a_clear_error():
     with pytest.raises(LookupError, match="no event sink named 'kafka' .*jsonl"):
         _agent(sinks=["kafka:topic"]).run("x")
+
+
+async def test_a_shared_sink_keeps_per_run_state_by_run_id():
+    """One sink object serving concurrent runs sees each run bracketed by start_run / finish_run."""
+    import asyncio as _asyncio
+
+    from runwire.agent import Agent
+    from runwire.sinks.base import EventSink
+    from runwire.testing import ScriptedModel
+
+    class Counting(EventSink):
+        def __init__(self) -> None:
+            self.open: dict[str, list[str]] = {}
+            self.finished: dict[str, list[str]] = {}
+            self.log: list[tuple[str, str]] = []
+
+        async def start_run(self, run_id):
+            assert run_id not in self.open
+            self.open[run_id] = []
+            self.log.append(("start", run_id))
+
+        async def handle(self, event):
+            self.open[event.run_id].append(event.event)  # fails if an event came before its run's start
+
+        async def finish_run(self, run_id):
+            self.finished[run_id] = self.open.pop(run_id)
+            self.log.append(("finish", run_id))
+
+    sink = Counting()
+    agent = Agent(model=ScriptedModel(lambda request: "a b c", chunk_delay=0.001), sinks=[sink])
+    outs = await _asyncio.gather(*[agent.arun("go", run_id=f"shared-{i}") for i in range(20)])
+    assert all(o.status == "completed" for o in outs)
+    assert sink.open == {}
+    assert sorted(sink.finished) == sorted(f"shared-{i}" for i in range(20))
+    for events in sink.finished.values():
+        assert events[0] == "RunStarted" and events[-1] == "RunCompleted"
+    for i in range(20):
+        run_id = f"shared-{i}"
+        assert sink.log.index(("start", run_id)) < sink.log.index(("finish", run_id))

@@ -28,7 +28,8 @@ from runwire.sinks.base import EventSink
 logger = logging.getLogger("runwire.sinks")
 
 SinkSpec = Union[EventSink, str]
-_STOP = object()
+_STOP = object()  # the run ended: finish_run(run_id), then flush()
+_START = object()  # the run begins: start_run(run_id)
 # A sink's thread is woken when BATCH events wait, when the run's loop has been free for DELAY seconds since
 # the first waiting event, and when the run ends: never once per event, so it does not compete with a busy run.
 BATCH = 256
@@ -190,8 +191,8 @@ class _Lane:
     """One run's events on their way to one sink, in order: appended by the run, drained by the sink's thread."""
 
     def __init__(self, sink: EventSink, worker: _SinkWorker, loop: asyncio.AbstractEventLoop,
-                 context: contextvars.Context) -> None:
-        self.sink, self.worker, self.loop, self.context = sink, worker, loop, context
+                 context: contextvars.Context, run_id: Optional[str] = None) -> None:
+        self.sink, self.worker, self.loop, self.context, self.run_id = sink, worker, loop, context, run_id
         self.events: deque[Any] = deque()
         self.lock = threading.Lock()
         self.scheduled = False
@@ -235,10 +236,17 @@ class _Lane:
                 if self.failed is not None:
                     break
                 if item is _STOP:
-                    self.what = "flush"
+                    self.what = "finish the run"
+                elif item is _START:
+                    self.what = "start the run"
                 calls[key] = time.monotonic()  # what the watchdogs look at
                 try:
-                    coro: Any = self.sink.flush() if item is _STOP else handle(item)
+                    if item is _STOP:
+                        coro: Any = self._end()
+                    elif item is _START:
+                        coro = self.sink.start_run(self.run_id)
+                    else:
+                        coro = handle(item)
                     step = coro.send(None)
                 except StopIteration:  # done without waiting for anything: the common case, no task needed
                     pass
@@ -250,6 +258,12 @@ class _Lane:
                     calls.pop(key, None)
                 if item is _STOP:
                     self._settle()
+                elif item is _START:
+                    self.what = "handle an event"
+
+    async def _end(self) -> None:
+        await self.sink.finish_run(self.run_id)
+        await self.sink.flush()
 
     async def _finish(self, coro: Any, step: Any) -> None:
         """A sink call that awaits something: under the worker's watchdog."""
@@ -310,8 +324,9 @@ class SinkDispatcher:
 
     MAX_QUEUED = 1024
 
-    def __init__(self, sinks: Sequence[EventSink]) -> None:
+    def __init__(self, sinks: Sequence[EventSink], run_id: Optional[str] = None) -> None:
         self.sinks = list(sinks)
+        self.run_id = run_id
         self.lanes: list[_Lane] = []
         self._timer: Optional[asyncio.TimerHandle] = None
         self._loop: Any = None
@@ -330,7 +345,8 @@ class SinkDispatcher:
         loop, context = asyncio.get_running_loop(), contextvars.copy_context()
         self._loop = loop
         for sink in self.sinks:
-            lane = _Lane(sink, _worker_for(sink), loop, context)
+            lane = _Lane(sink, _worker_for(sink), loop, context, self.run_id)
+            lane.push(_START)
             self.lanes.append(lane)
             with _workers_lock:
                 _active_lanes.add(lane)
@@ -376,7 +392,7 @@ class SinkDispatcher:
 async def with_sinks(events: AsyncGenerator[RunOutputEvent, None], sinks: Sequence[EventSink],
                      ctx: Any = None) -> AsyncGenerator[RunOutputEvent, None]:
     """Pass ``events`` through unchanged, copying each to ``sinks``; flush them at the end."""
-    dispatcher = SinkDispatcher(sinks)
+    dispatcher = SinkDispatcher(sinks, getattr(ctx, "run_id", None))
     dispatcher.start()
     try:
         async for event in events:
