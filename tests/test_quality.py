@@ -25,7 +25,7 @@ def test_core_has_no_module_level_vendor_import():
 
 
 def test_core_type_checks():
-    result = subprocess.run([sys.executable, "-m", "mypy", str(CORE), "--ignore-missing-imports"],
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(CORE), "--ignore-missing-imports"],
                             capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-3000:]
 

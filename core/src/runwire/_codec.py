@@ -16,6 +16,7 @@ import types
 import typing
 from typing import Any
 
+_T = typing.TypeVar("_T")
 _HINTS: dict[type, dict[str, Any]] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -122,7 +123,7 @@ def from_jsonable(tp: Any, value: Any) -> Any:
     return value
 
 
-def dataclass_from_dict(cls: type, data: dict[str, Any]) -> Any:
+def dataclass_from_dict(cls: type[_T], data: dict[str, Any]) -> _T:
     hints = _hints(cls)
     kwargs = {
         name: from_jsonable(hints.get(name, Any), data[name])

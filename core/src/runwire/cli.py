@@ -71,7 +71,7 @@ def _print_events(stream: Any) -> int:
             detail = f"{event.error_type}: {event.content}"
             status = 1
         elif event.event.startswith("ToolCall") and getattr(event, "tool", None) is not None:
-            tool = event.tool  # type: ignore[union-attr]
+            tool = event.tool
             detail = f"{tool.tool_name}({json.dumps(tool.tool_args, default=str)})"
             if event.event == "ToolCallCompleted":
                 detail += f" -> {str(tool.result)[:200]}"

@@ -144,7 +144,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         self._helpers: dict[str, "Model"] = {}
         self._own_sinks: Optional[list["EventSink"]] = None
         self._model: Optional["Model"] = None
-        self._functions: Optional[dict[str, "Function"]] = None
+        self._functions: Optional[dict[str, "Function[..., Any]"]] = None
         self._toolkits: list["Toolkit"] = []
         self._storage: Optional["Storage"] = None
         self._memory_updater: Any = None
@@ -209,13 +209,13 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
             self._memory_updater = updater
         return self._memory_updater
 
-    def get_functions(self) -> dict[str, "Function"]:
+    def get_functions(self) -> dict[str, "Function[..., Any]"]:
         """The agent's tools by name (names are looked up in the plugin registry once)."""
         if self._functions is None:
             from runwire.tools.function import as_function
             from runwire.tools.toolkit import is_toolkit
 
-            functions: dict[str, Function] = {}
+            functions: dict[str, Function[..., Any]] = {}
             toolkits = []
             for item in self.tools:
                 if is_toolkit(item):  # its tools are found when a run starts (see get_toolkits)

@@ -49,7 +49,7 @@ class ClassOrInstanceMethod(Generic[F]):
             return on_instance(obj, run_id, reason)
 
         bound.__doc__ = self.__doc__
-        return bound  # type: ignore[return-value]
+        return bound
 
 
 def _cancel_live(run_id: str, reason: Optional[str] = None) -> bool:

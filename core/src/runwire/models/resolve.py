@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from runwire.exceptions import ModelNotFoundError
 from runwire.models.base import Model
@@ -29,7 +29,7 @@ def resolve_model(spec: Any, **options: Any) -> Model:
     if spec is None:
         for candidate in registry.models.values():
             if candidate.default_model:
-                return candidate.factory(candidate.default_model, **options)
+                return cast(Model, candidate.factory(candidate.default_model, **options))
         raise ModelNotFoundError(f"the agent names no model and no embedded default is installed. {INSTALL_HINT}.")
     if not isinstance(spec, str):
         raise TypeError(f"model must be a runwire Model or a string like 'provider:model-id', got {type(spec).__name__}")
@@ -44,8 +44,8 @@ def resolve_model(spec: Any, **options: Any) -> Model:
                 f"no model provider for {spec!r} (registered providers: {known}). "
                 f"Write 'provider:model-id' with one of them. {INSTALL_HINT}."
             )
-        return bare.factory(spec, **options)
-    return provider.factory(model_id, **options)
+        return cast(Model, bare.factory(spec, **options))
+    return cast(Model, provider.factory(model_id, **options))
 
 
 def check_model_spec(spec: Any) -> None:

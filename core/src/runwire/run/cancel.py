@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 if TYPE_CHECKING:
     from runwire.run.context import RunContext
@@ -78,7 +78,7 @@ def get_cancellation_backend() -> Optional[CancellationBackend]:
                                   f"(registered: {', '.join(get_registry().cancellation) or 'none'}; pip install runwire-redis)")
             _backend = factory(url)
         _backend_resolved = True
-    return _backend
+    return cast(Optional[CancellationBackend], _backend)
 
 
 def _backend_failed(what: str, run_id: str, exc: Exception) -> None:

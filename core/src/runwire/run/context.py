@@ -31,7 +31,7 @@ class RunContext:
         output: RunOutput,
         model: "Model",
         messages: list[Message],
-        functions: dict[str, "Function"],
+        functions: dict[str, "Function[..., Any]"],
         *,
         store_events: bool,
         events_to_skip: frozenset[str],

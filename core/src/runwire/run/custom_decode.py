@@ -23,7 +23,7 @@ def _adapters(cls: type) -> dict[str, Any]:
     except Exception:  # annotations that do not resolve here: values stay as stored
         return {}
     adapters = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for field in dataclasses.fields(cls):
         if field.name in base or field.name not in hints or hints[field.name] is Any:
             continue
         try:

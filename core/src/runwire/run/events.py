@@ -99,7 +99,7 @@ class RunOutputEvent:
             self.event = type(self).event_name
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self.to_json_dict() == other.to_json_dict()  # type: ignore[union-attr]
+        return type(other) is type(self) and self.to_json_dict() == other.to_json_dict()
 
     @property
     def is_paused(self) -> bool:
@@ -165,7 +165,7 @@ def run_output_event_from_dict(data: dict[str, Any]) -> RunOutputEvent:
         from runwire.run.custom_decode import decode_custom_fields
 
         data = decode_custom_fields(cls, data)
-    event = dataclass_from_dict(cls, data)
+    event: RunOutputEvent = dataclass_from_dict(cls, data)
     # Fields of an event class this process does not know are kept as attributes.
     for key in data.keys() - {"event_class"}:
         if not hasattr(event, key):

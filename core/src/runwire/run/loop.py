@@ -46,9 +46,10 @@ from runwire.tools.toolkit import add_toolkit_functions
 
 
 try:  # the C implementation: asyncio.current_task is Python code in 3.11
-    from _asyncio import current_task  # type: ignore[attr-defined]
+    from _asyncio import current_task as _current_task  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
-    current_task = asyncio.current_task
+    _current_task = asyncio.current_task
+current_task = _current_task
 
 
 async def next_event(ctx: RunContext, events: AsyncIterator[RunOutputEvent]) -> RunOutputEvent:

@@ -110,7 +110,7 @@ class RunOutput:
             return self.content
         dump = getattr(self.content, "model_dump_json", None)
         if dump is not None:
-            return dump()
+            return str(dump())
         return json.dumps(to_jsonable(self.content))
 
     def to_dict(self) -> dict[str, Any]:

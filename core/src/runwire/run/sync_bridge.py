@@ -80,7 +80,7 @@ def get_runner() -> Callable[[Awaitable[T]], T]:
         asyncio.get_running_loop()
     except RuntimeError:
         loop = _thread_loop()
-        return loop.run_until_complete  # type: ignore[return-value]
+        return loop.run_until_complete
     background = _background_loop()
 
     def run_in_background(awaitable: Awaitable[Any]) -> Any:

@@ -36,7 +36,7 @@ def result_to_str(value: Any) -> str:
         return value
     dump = getattr(value, "model_dump_json", None)
     if dump is not None:
-        return dump()
+        return str(dump())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return json.dumps(dataclasses.asdict(value), default=str)
     if isinstance(value, (dict, list, tuple, int, float, bool)):
@@ -70,7 +70,7 @@ def parse_arguments(call: ToolCall) -> dict[str, Any]:
     return decoded
 
 
-def new_execution(call: ToolCall, fn: Optional[Function]) -> ToolExecution:
+def new_execution(call: ToolCall, fn: Optional[Function[..., Any]]) -> ToolExecution:
     te = ToolExecution(tool_call_id=call.id, tool_name=call.name)
     try:
         te.tool_args = parse_arguments(call)
@@ -93,7 +93,7 @@ def _snapshot(te: ToolExecution) -> ToolExecution:
     return snap
 
 
-async def _call(fn: Function, kwargs: dict[str, Any], run_id: str) -> AsyncIterator[Any]:
+async def _call(fn: Function[..., Any], kwargs: dict[str, Any], run_id: str) -> AsyncIterator[Any]:
     """Run ``fn``; yield CustomEvents as they come and, last, the result value.
 
     Sync tools run on the tool pool (:mod:`runwire.run.executors`), never on
@@ -174,7 +174,7 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
     yield ctx.stamp(ToolCallCompletedEvent(tool=_snapshot(te), content=result))
 
 
-def _result_text(fn: Function, pieces: list[Any]) -> str:
+def _result_text(fn: Function[..., Any], pieces: list[Any]) -> str:
     """The tool's result as the model will see it; a value that cannot be written as text is the tool's error."""
     try:
         if fn.kind in ("sync", "async"):

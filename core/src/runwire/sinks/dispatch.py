@@ -51,7 +51,8 @@ def resolve_sink(spec: SinkSpec) -> EventSink:
     if factory is None:
         known = ", ".join(sorted(get_registry().sinks)) or "none"
         raise LookupError(f"no event sink named {name!r} (registered sinks: {known})")
-    return factory(arg) if sep else factory()
+    sink: EventSink = factory(arg) if sep else factory()
+    return sink
 
 
 def set_default_sinks(sinks: Optional[Iterable[SinkSpec]]) -> None:

@@ -19,4 +19,5 @@ def resolve_storage(db: object) -> Storage:
         known = ", ".join(sorted(get_registry().storage)) or "none"
         hint = " (pip install runwire-postgres)" if scheme.startswith("postgres") else ""
         raise LookupError(f"no storage backend for {scheme}:// URLs{hint}; registered schemes: {known}")
-    return factory(db)
+    storage: Storage = factory(db)
+    return storage

@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from runwire._closing import Closeable
 from runwire.run.output import RunOutput, RunStatus
-from runwire.user_memory import UserMemory
+from runwire.user_memory import UserMemory as UserMemory  # re-exported: storage's users import it from here
 
 CLAIMABLE = (RunStatus.paused.value, RunStatus.interrupted.value)  # the stored statuses a continue may take over
 

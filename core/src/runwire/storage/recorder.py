@@ -40,7 +40,7 @@ CHECKPOINTS = frozenset({"ModelRequestCompleted"})
 def _coalesce(chunks: list[RunOutputEvent]) -> dict[str, Any]:
     first = chunks[0]
     merged = RunContentEvent(
-        content="".join(c.content for c in chunks),  # type: ignore[attr-defined]
+        content="".join(c.content for c in chunks),
         created_at=first.created_at,
     )
     merged.run_id, merged.session_id = first.run_id, first.session_id

@@ -100,7 +100,8 @@ class SqliteStorage(SQLStorage):
         await self._in_thread(locked)
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return await self._in_thread(lambda c: c.execute(sql, tuple(params)).fetchall())
+        rows: list[tuple[Any, ...]] = await self._in_thread(lambda c: c.execute(sql, tuple(params)).fetchall())
+        return rows
 
     async def _schema_version(self) -> Optional[int]:
         def read(conn: sqlite3.Connection) -> Optional[int]:
@@ -108,7 +109,8 @@ class SqliteStorage(SQLStorage):
             row = conn.execute("SELECT MAX(version) FROM runwire_schema").fetchone()
             return row[0] if row else None
 
-        return await self._in_thread(read)
+        version: Optional[int] = await self._in_thread(read)
+        return version
 
     async def _migrate(self, current: Optional[int], statements: list[str], version: int) -> None:
         def migrate(conn: sqlite3.Connection) -> None:

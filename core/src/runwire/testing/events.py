@@ -15,8 +15,8 @@ def event_names(events: Iterable[RunOutputEvent]) -> list[str]:
 async def collect_events(stream: Union[AsyncIterable[RunOutputEvent], Iterable[RunOutputEvent]]) -> list[Any]:
     """All events of a sync or async stream, as a list."""
     if hasattr(stream, "__aiter__"):
-        return [e async for e in stream]  # type: ignore[union-attr]
-    return list(stream)  # type: ignore[arg-type]
+        return [e async for e in stream]
+    return list(stream)
 
 
 def assert_event_sequence(events: Iterable[RunOutputEvent], expected: list[str]) -> None:

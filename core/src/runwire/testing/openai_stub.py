@@ -76,7 +76,7 @@ class OpenAIStub:
     def __init__(self, script: Union[Iterable[Any], Callable[[dict[str, Any]], Any]] = (), *,
                  chunk_delay: float = 0.0, model: str = "stub-model") -> None:
         self._responder = script if callable(script) else None
-        self._script: deque[Any] = deque() if callable(script) else deque(script)  # type: ignore[arg-type]
+        self._script: deque[Any] = deque() if callable(script) else deque(script)
         self.chunk_delay = chunk_delay
         self.model = model
         self.requests: list[RecordedRequest] = []

@@ -27,7 +27,7 @@ class Reply:
     parsed: Any = None
 
 
-Turn = Union[str, Reply, list, BaseException, Callable[[ModelRequest], Any]]
+Turn = Union[str, Reply, list[Any], BaseException, Callable[[ModelRequest], Any]]
 
 
 def _words(text: str) -> list[str]:
@@ -63,7 +63,7 @@ class ScriptedModel(Model):
     ) -> None:
         super().__init__(id)
         self._responder = script if callable(script) else None
-        self._script: deque[Turn] = deque() if callable(script) else deque(script)  # type: ignore[arg-type]
+        self._script: deque[Turn] = deque() if callable(script) else deque(script)
         self.chunk_delay = chunk_delay
         self.latency = latency
         self.requests: list[ModelRequest] = []
@@ -133,7 +133,7 @@ class ScriptedModel(Model):
 def _dump(value: Any) -> str:
     dump = getattr(value, "model_dump_json", None)
     if dump is not None:
-        return dump()
+        return str(dump())
     return json.dumps(value)
 
 

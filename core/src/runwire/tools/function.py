@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Generic, Optional, ParamSpec, Sequence, TypeVar
+from typing import Any, Callable, Generic, Optional, ParamSpec, Sequence, TypeVar, cast
 
 from runwire.run.tool_execution import UserInputField
 
@@ -91,13 +91,13 @@ class Function(Generic[P, R]):
 
     @property
     def description(self) -> str:
-        return self.schema.description
+        return str(self.schema.description)
 
     @property
     def parameters(self) -> dict[str, Any]:
         """The JSON schema of the arguments the model gives (``user_input_fields`` are the human's, not its)."""
         if not self.user_input_fields:
-            return self.schema.parameters
+            return cast("dict[str, Any]", self.schema.parameters)
         if self._model_parameters is None:
             params = dict(self.schema.parameters)
             hidden = set(self.user_input_fields)
@@ -118,7 +118,7 @@ class Function(Generic[P, R]):
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Check and coerce ``arguments``; raises ``ToolArgumentsError`` naming what is wrong."""
-        return self.schema.validate(arguments)
+        return cast("dict[str, Any]", self.schema.validate(arguments))
 
     def user_input_schema(self, arguments: Optional[dict[str, Any]] = None) -> list[UserInputField]:
         """Every parameter as a field for the human, pre-filled with the model's ``arguments``.

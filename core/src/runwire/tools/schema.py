@@ -71,7 +71,7 @@ def build_schema(fn: Callable[..., Any], name: str, description: str | None, inj
         annotation = hints.get(pname, Any)
         default = param.default if param.default is not inspect.Parameter.empty else ...
         fields[pname] = (annotation, pydantic.Field(default, description=doc_params.get(pname)))
-    model = pydantic.create_model(  # type: ignore[call-overload]
+    model = pydantic.create_model(
         f"{name}_arguments",
         __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True),
         **fields,

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class Toolkit(Protocol):
     """Provides tools at run start: ``async get_functions()``; releases what it holds: ``async aclose()``."""
 
-    async def get_functions(self) -> Sequence["Function"]:
+    async def get_functions(self) -> Sequence["Function[..., Any]"]:
         """The toolkit's tools for the run about to start (connecting first if needed)."""
         ...
 
