@@ -102,6 +102,17 @@ def test_mcp_without_a_valid_credential_gets_401(server, key):
     assert ann_sessions(server) == []
 
 
+def test_another_user_cannot_use_someone_elses_mcp_session(server):
+    with client(server) as ann:
+        opened = ann.post("/mcp/echo", json=INITIALIZE, headers=MCP_HEADERS)
+        assert opened.status_code == 200
+        session = {**MCP_HEADERS, "Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-06-18"}
+        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        with client(server, BOB_KEY) as bob:
+            assert bob.post("/mcp/echo", json=initialized, headers=session).status_code == 404
+        assert ann.post("/mcp/echo", json=initialized, headers=session).status_code == 202
+
+
 def test_mcp_names_an_unknown_agent(server):
     with client(server) as c:
         response = c.post("/mcp/nobody", json=INITIALIZE, headers=MCP_HEADERS)

@@ -38,6 +38,7 @@ def agent_server(agent: "Agent", *, tool_name: Optional[str] = None, description
     """
     import anyio
     from mcp.server.mcpserver import Context, MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
     from pydantic import Field
 
     name = tool_name or _tool_name(agent)
@@ -46,13 +47,19 @@ def agent_server(agent: "Agent", *, tool_name: Optional[str] = None, description
 
     async def ask(message: str, ctx: Context) -> str:
         """Run the agent on the message and return its answer."""
-        # The run gets its own task: a cancelled MCP request must end it through cancel_run (so it is
-        # recorded as cancelled), not by cancelling whatever the run awaits in the request's cancel scope.
+        try:
+            return await answer(message, ctx)
+        except AgentRunError as exc:  # a ToolError's text reaches the client; any other exception's stays here
+            raise ToolError(str(exc)) from exc
+
+    async def answer(message: str, ctx: "Context") -> str:
         user_id = None
         if user_id_for is not None:
             user_id = user_id_for(ctx)
             if not user_id:
                 raise AgentRunError("this server could not tell who is calling, so it runs nothing: authenticate")
+        # The run gets its own task: a cancelled MCP request must end it through cancel_run (so it is
+        # recorded as cancelled), not by cancelling whatever the run awaits in the request's cancel scope.
         run_id = str(uuid.uuid4())
         events: asyncio.Queue[Any] = asyncio.Queue()
         stream = agent.arun(message, stream=True, stream_events=True, run_id=run_id, user_id=user_id)

@@ -1,8 +1,9 @@
 """Each served agent as an MCP server (Streamable HTTP) at ``/mcp/{agent_id}``, behind the server's auth.
 
 Needs runwire-mcp. Every request must carry a credential ``current_user`` accepts
-(401 otherwise); the run an MCP call starts belongs to that request's user and is
-stored in the server's storage, so ``GET /runs/{id}`` shows it to them alone.
+(401 otherwise); an MCP session serves only the user who opened it; the run an
+MCP call starts belongs to that request's user and is stored in the server's
+storage, so ``GET /runs/{id}`` shows it to them alone.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class MCPEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         from fastapi.responses import JSONResponse
+        from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+        from mcp.server.auth.provider import AccessToken
 
         from runwire_server.app import authenticate, unauthorized_detail
 
@@ -75,4 +78,6 @@ class MCPEndpoint:
             response = JSONResponse({"detail": f"no agent {scope['path_params']['agent_id']!r}: see GET /agents"}, 404)
             return await response(scope, receive, send)
         scope.setdefault("state", {})[USER_KEY] = user_id
+        # The SDK binds an MCP session to the principal that opened it: another user's requests in it get 404.
+        scope["user"] = AuthenticatedUser(AccessToken(token="", client_id=user_id, subject=user_id, scopes=[]))
         await manager.handle_request(scope, receive, send)
