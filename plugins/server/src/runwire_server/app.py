@@ -153,7 +153,9 @@ def create_app(
 
     app.include_router(agui_router, dependencies=[Depends(current_user)])
     if mcp_endpoint is not None:
-        app.add_route("/mcp/{agent_id}", mcp_endpoint, include_in_schema=False)
+        from starlette.routing import Route
+
+        app.router.routes.append(Route("/mcp/{agent_id}", mcp_endpoint, include_in_schema=False))
     if web_ui:
         from runwire_server.web_ui import mount_web_ui
 

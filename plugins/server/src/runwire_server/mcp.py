@@ -72,11 +72,13 @@ class MCPEndpoint:
         if user_id is None:
             response: Any = JSONResponse({"detail": unauthorized_detail(state)}, 401,
                                          headers={"WWW-Authenticate": "Bearer"})
-            return await response(scope, receive, send)
+            await response(scope, receive, send)
+            return
         manager = self.managers.get(scope["path_params"]["agent_id"])
         if manager is None:
             response = JSONResponse({"detail": f"no agent {scope['path_params']['agent_id']!r}: see GET /agents"}, 404)
-            return await response(scope, receive, send)
+            await response(scope, receive, send)
+            return
         scope.setdefault("state", {})[USER_KEY] = user_id
         # The SDK binds an MCP session to the principal that opened it: another user's requests in it get 404.
         scope["user"] = AuthenticatedUser(AccessToken(token="", client_id=user_id, subject=user_id, scopes=[]))
