@@ -134,3 +134,26 @@ def test_serve_names_a_bad_agent_spec_clearly(app):
     done = subprocess.run([sys.executable, "-m", "runwire.cli", "mcp", "serve", "echo_app:nobody"], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "module 'echo_app' has no attribute 'nobody'" in done.stderr
+
+
+async def test_user_id_for_names_whose_run_it_is_and_refuses_an_unknown_caller(tmp_path):
+    from runwire.agent import Agent
+    from runwire.testing import ScriptedModel
+    from runwire_mcp import agent_server
+
+    db = f"sqlite:///{tmp_path}/runs.db"
+    agent = Agent(model=ScriptedModel(lambda request: "hi"), name="greeter", db=db)
+    callers = iter(["carol", None])
+    async with Client(agent_server(agent, user_id_for=lambda ctx: next(callers))) as client:
+        served = await client.call_tool("greeter", {"message": "hello"})
+        refused = await client.call_tool("greeter", {"message": "hello"})
+    await agent.aclose()
+    assert [c.text for c in served.content] == ["hi"]
+    assert refused.is_error and "could not tell who is calling" in refused.content[0].text
+    storage = resolve_storage(db)
+    try:
+        (session,) = await storage.list_sessions()
+        (run,) = await storage.list_runs(session.session_id)
+    finally:
+        await storage.aclose()
+    assert run.user_id == "carol" and str(run.status) == "completed"

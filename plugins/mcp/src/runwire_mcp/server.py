@@ -3,8 +3,9 @@
 Every event of the run goes to the client as a progress notification (when the
 client asked for progress); a client that cancels its request cancels the run.
 ``agent_server(agent)`` is the ``MCPServer``: run it yourself, or mount its
-``streamable_http_app()`` in an ASGI app (behind your own auth);
-``runwire mcp serve module:agent`` serves it over stdio or Streamable HTTP.
+``streamable_http_app()`` in an ASGI app (behind your own auth: ``user_id_for``
+names the caller whose run it is); ``runwire mcp serve module:agent`` serves it
+over stdio or Streamable HTTP, and runwire-server at ``/mcp/{agent_id}``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import os
 import re
 import sys
 import uuid
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver import Context, MCPServer
     from runwire.agent import Agent
     from runwire.run.events import RunOutputEvent
 
@@ -28,10 +29,16 @@ class AgentRunError(Exception):
     """The agent's run did not end with an answer (the MCP client sees the message as a tool error)."""
 
 
-def agent_server(agent: "Agent", *, tool_name: Optional[str] = None, description: Optional[str] = None) -> "MCPServer":
-    """An MCP server whose one tool asks ``agent``: input ``message``, output the agent's answer."""
+def agent_server(agent: "Agent", *, tool_name: Optional[str] = None, description: Optional[str] = None,
+                 user_id_for: Optional[Callable[["Context"], Optional[str]]] = None) -> "MCPServer":
+    """An MCP server whose one tool asks ``agent``: input ``message``, output the agent's answer.
+
+    ``user_id_for(ctx)``: the user the run belongs to (e.g. read from the authenticated HTTP request,
+    ``ctx.request_context.request``); given, a call it names no user for is refused. Without it runs have no user.
+    """
     import anyio
     from mcp.server.mcpserver import Context, MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
     from pydantic import Field
 
     name = tool_name or _tool_name(agent)
@@ -40,11 +47,22 @@ def agent_server(agent: "Agent", *, tool_name: Optional[str] = None, description
 
     async def ask(message: str, ctx: Context) -> str:
         """Run the agent on the message and return its answer."""
+        try:
+            return await answer(message, ctx)
+        except AgentRunError as exc:  # a ToolError's text reaches the client; any other exception's stays here
+            raise ToolError(str(exc)) from exc
+
+    async def answer(message: str, ctx: "Context") -> str:
+        user_id = None
+        if user_id_for is not None:
+            user_id = user_id_for(ctx)
+            if not user_id:
+                raise AgentRunError("this server could not tell who is calling, so it runs nothing: authenticate")
         # The run gets its own task: a cancelled MCP request must end it through cancel_run (so it is
         # recorded as cancelled), not by cancelling whatever the run awaits in the request's cancel scope.
         run_id = str(uuid.uuid4())
         events: asyncio.Queue[Any] = asyncio.Queue()
-        stream = agent.arun(message, stream=True, stream_events=True, run_id=run_id)
+        stream = agent.arun(message, stream=True, stream_events=True, run_id=run_id, user_id=user_id)
 
         async def drive() -> None:
             try:

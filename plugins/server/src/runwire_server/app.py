@@ -96,6 +96,7 @@ def create_app(
     ping_seconds: float = 15.0,
     title: str = "runwire server",
     web_ui: bool = True,
+    mcp: Optional[bool] = None,
 ) -> FastAPI:
     """The ASGI app serving ``agents``.
 
@@ -106,7 +107,9 @@ def create_app(
     several workers share live events (give them a shared PostgreSQL ``db``).
     The agents' own ``db`` is replaced by the server's storage, so every run they
     serve lands in one event log. ``web_ui``: serve the web page at ``/`` (public;
-    every API call it makes needs a credential).
+    every API call it makes needs a credential). ``mcp``: serve each agent as an
+    MCP server (Streamable HTTP) at ``/mcp/{agent_id}``, behind the same auth
+    (default: when runwire-mcp is installed).
     """
     served = collect_agents(agents)
     storage = _storage_for(served, db)
@@ -117,13 +120,19 @@ def create_app(
                        HOW_TO_ADD_AUTH)
     runs = RunManager(storage, live, max_runs_per_user=max_runs_per_user)
     state = ServerState(served, storage, live, runs, auth_config, ping_seconds)
+    from runwire_server.mcp import MCPEndpoint, mcp_available
+
+    if mcp and not mcp_available():
+        raise ImportError("create_app(mcp=True) needs runwire-mcp: pip install runwire-mcp")
+    mcp_endpoint = MCPEndpoint(served) if (mcp_available() if mcp is None else mcp) else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _reset_sse_exit_flag()
         await storage.setup()
         try:
-            yield
+            async with mcp_endpoint.running() if mcp_endpoint else contextlib.nullcontext():
+                yield
         finally:
             await runs.aclose()
             await live.aclose()
@@ -143,6 +152,10 @@ def create_app(
     from runwire_server.agui import router as agui_router
 
     app.include_router(agui_router, dependencies=[Depends(current_user)])
+    if mcp_endpoint is not None:
+        from starlette.routing import Route
+
+        app.router.routes.append(Route("/mcp/{agent_id}", mcp_endpoint, include_in_schema=False))
     if web_ui:
         from runwire_server.web_ui import mount_web_ui
 
@@ -163,18 +176,25 @@ def server_state(request: Request) -> ServerState:
     return state
 
 
+async def authenticate(state: ServerState, header: Optional[str]) -> Optional[str]:
+    """The user_id an ``Authorization`` header proves, or None."""
+    if state.auth.blocking:
+        return await asyncio.to_thread(state.auth.authenticate, header)
+    return state.auth.authenticate(header)
+
+
+def unauthorized_detail(state: ServerState) -> str:
+    if state.auth.configured:
+        return "missing or invalid credential: send 'Authorization: Bearer <API key or JWT>'"
+    return f"this server has no authentication configured, so it accepts no request: {HOW_TO_ADD_AUTH}"
+
+
 async def current_user(request: Request) -> str:
     """The caller's user_id, from ``Authorization: Bearer ...`` (API key or JWT); 401 otherwise."""
     state = server_state(request)
-    header = request.headers.get("authorization")
-    if state.auth.blocking:
-        user_id = await asyncio.to_thread(state.auth.authenticate, header)
-    else:
-        user_id = state.auth.authenticate(header)
+    user_id = await authenticate(state, request.headers.get("authorization"))
     if user_id is None:
-        detail = ("missing or invalid credential: send 'Authorization: Bearer <API key or JWT>'" if state.auth.configured
-                  else f"this server has no authentication configured, so it accepts no request: {HOW_TO_ADD_AUTH}")
-        raise HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, unauthorized_detail(state), headers={"WWW-Authenticate": "Bearer"})
     request.state.user_id = user_id
     return user_id
 
