@@ -107,3 +107,23 @@ def storage_sync(backend):
     from runwire.run.sync_bridge import get_runner
 
     get_runner()(made.aclose())
+
+
+async def test_a_continue_that_fails_before_it_starts_gives_its_claim_back(storage, monkeypatch):
+    runs: list[str] = []
+    agent = _agent(storage, runs)
+    paused = await _paused(agent, "giveback")
+    paused.tools[0].confirmed = True
+    original = storage.next_event_seq
+
+    async def broken(run_id):
+        raise OSError("the database went away for a moment")
+
+    monkeypatch.setattr(storage, "next_event_seq", broken)
+    with pytest.raises(OSError):
+        await agent.acontinue_run(paused)
+    assert (await storage.get_run(paused.run_id, with_events=False)).status == "paused"  # not stuck running
+    monkeypatch.setattr(storage, "next_event_seq", original)
+    assert paused.status == "paused"
+    done = await agent.acontinue_run(paused)
+    assert done.status == "completed" and runs == ["transfer"]

@@ -83,3 +83,28 @@ def test_breaking_a_sync_stream_at_run_completed(tmp_path):
             break
     stored = get_runner()(agent.get_storage().get_run(stream.run_id))
     assert stored.status == "completed" and stored.events[-1].event == "RunCompleted"
+
+
+async def test_the_terminal_event_and_the_final_row_share_one_write(storage, monkeypatch):
+    """A crash between them could leave RunCompleted in the log with the row still running."""
+    writes: list[tuple[list[str], str]] = []
+    original = storage.save_run_state
+
+    async def spy(run, events=(), start_seq=0, **kwargs):
+        writes.append(([e["event"] for e in events], str(kwargs.get("data", {}).get("status") or run.status)))
+        return await original(run, events, start_seq, **kwargs)
+
+    appended: list[str] = []
+    original_append = storage.append_events
+
+    async def spy_append(run_id, session_id, start_seq, events):
+        appended.extend(e["event"] for e in events)
+        return await original_append(run_id, session_id, start_seq, events)
+
+    monkeypatch.setattr(storage, "save_run_state", spy)
+    monkeypatch.setattr(storage, "append_events", spy_append)
+    agent = Agent(model=ScriptedModel(["one two three"]), db=storage)
+    await agent.arun("go", session_id="one-write")
+    assert "RunCompleted" not in appended
+    final = [w for w in writes if "RunCompleted" in w[0]]
+    assert final == [(final[0][0], "completed")] and final[0][0][-1] == "RunCompleted"

@@ -125,7 +125,8 @@ class RunContext:
             return self.session_state
         from runwire.storage.base import Session
 
-        changed, removed = state_merge.diff(self.session_state_base, self.session_state)
+        before = state_merge.snapshot(self.session_state)
+        changed, removed = state_merge.diff(self.session_state_base, before)
 
         def apply(state: dict[str, Any]) -> None:
             state_merge.apply(state, changed, removed)
@@ -133,9 +134,12 @@ class RunContext:
 
         out = self.output
         merged = await self.storage.update_session_state(Session(out.session_id or "", out.user_id, out.agent_id), apply)
+        # what other tools of this run changed while the update was in flight stays, as a change still to merge
+        later_changed, later_removed = state_merge.diff(before, self.session_state)
+        self.session_state_base = state_merge.snapshot(merged)
         self.session_state.clear()
         self.session_state.update(merged)
-        self.session_state_base = state_merge.snapshot(merged)
+        state_merge.apply(self.session_state, later_changed, later_removed)
         return self.session_state
 
     def update_session_state(self, update: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:

@@ -135,15 +135,16 @@ class Storage(Closeable, ABC):
         await self.upsert_session(Session(session.session_id, session.user_id, session.agent_id, state))
         return state
 
-    async def renew_lease(self, run_id: str, owner: str, lease_until: float) -> None:
-        """Keep a running run's lease (liveness record) fresh."""
+    async def renew_lease(self, run_id: str, owner: str, lease_until: float) -> Optional[bool]:
+        """Keep a running run's lease (liveness record) fresh; False when the run is no longer ``owner``'s
+        (recovered elsewhere), None when the backend cannot tell."""
         return None
 
     async def list_live_runs(self) -> list[tuple[str, Optional[str], Optional[float]]]:
         """Runs stored as running: (run_id, owner, lease_until)."""
         return []
 
-    async def mark_interrupted(self, run_id: str, owner: Optional[str]) -> bool:
+    async def mark_interrupted(self, run_id: str, owner: Optional[str], expired_before: Optional[float] = None) -> bool:
         """Mark a running run whose owner is ``owner`` as interrupted (its process died)."""
         return False
 

@@ -52,7 +52,9 @@ def _escape(value: Any) -> Any:
         return {_escape_str(k) if isinstance(k, str) else k: _escape(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_escape(v) for v in value]
-    return value
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return _escape_str(str(value))  # what json's default=str would write, escaped like any string
 
 
 def _unescape_str(text: str) -> Any:

@@ -32,12 +32,20 @@ def _start_time(pid: int) -> Optional[str]:
     return stat.rsplit(")", 1)[-1].split()[19]  # field 22 of stat; fields after the command name start at 3
 
 
+def _pid_namespace() -> str:
+    """This process's pid namespace (containers sharing a host name have different ones)."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "?"
+
+
 def process_owner() -> str:
     """This process as a run owner: ``host:pid:start``."""
     global _owner
     pid = os.getpid()
     if _owner is None or _owner[0] != pid:  # a forked child is another owner
-        _owner = (pid, f"{socket.gethostname()}:{pid}:{_start_time(pid) or '?'}")
+        _owner = (pid, f"{socket.gethostname()}:{pid}:{_start_time(pid) or '?'}:{_pid_namespace()}")
     return _owner[1]
 
 
@@ -53,6 +61,9 @@ def owner_alive(owner: Optional[str]) -> Optional[bool]:
     if host != socket.gethostname():
         return None
     pid_text, _, start = rest.partition(":")
+    start, _, namespace = start.partition(":")
+    if namespace and namespace != "?" and namespace != _pid_namespace():
+        return None  # another container with our host name: its pids are not ours to check
     try:
         pid = int(pid_text)
     except ValueError:
@@ -78,8 +89,9 @@ async def recover_runs(storage: "Storage", *, now: Optional[float] = None) -> li
     recovered = []
     for run_id, owner, lease_until in await storage.list_live_runs():
         alive = owner_alive(owner)
-        if alive is None:
+        by_lease = alive is None
+        if by_lease:
             alive = lease_until is not None and lease_until > now
-        if not alive and await storage.mark_interrupted(run_id, owner):
+        if not alive and await storage.mark_interrupted(run_id, owner, expired_before=now if by_lease else None):
             recovered.append(run_id)
     return recovered

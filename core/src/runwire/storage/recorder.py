@@ -24,7 +24,7 @@ from runwire.exceptions import StorageError
 from runwire.run.context import RunContext
 from runwire.run.events import RunContentEvent, RunOutputEvent
 from runwire.run.output import RunStatus
-from runwire.storage.base import Session, Storage
+from runwire.storage.base import CLAIMABLE, Session, Storage
 from runwire.storage.liveness import LEASE_SECONDS, lease_deadline, process_owner
 
 logger = logging.getLogger("runwire.storage")
@@ -157,15 +157,15 @@ class EventWriter:
         while True:
             await self.wakeup.wait()
             self.wakeup.clear()
-            if self._lease_due and not self.pending:
-                self._lease_due = False
-                await self._renew()
             while self.pending:
                 batch, self.pending = self.pending, []
                 snapshot, self.snapshot = self.snapshot, None
                 await self._write_batch(batch, snapshot)
             if self.closing:
                 return
+            if self._lease_due:  # after the batches: a tick that came with work is not skipped
+                self._lease_due = False
+                await self._renew()
 
     def _unstored(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``batch`` without the records a replayed durable run already stored (they count as written)."""
@@ -211,21 +211,25 @@ class EventWriter:
 
     async def _renew(self) -> None:
         try:
-            await self.storage.renew_lease(self.run_id, self.owner, lease_deadline())
+            kept = await self.storage.renew_lease(self.run_id, self.owner, lease_deadline())
         except Exception as exc:
             logger.warning("runwire: could not renew the lease of run %s: %s", self.run_id, exc)
+            return
+        if kept is False:  # marked interrupted (and maybe continued) elsewhere: this process must stop
+            logger.error("runwire: run %s is no longer this process's (recovered elsewhere); stopping it", self.run_id)
+            self.ctx.request_cancel("this process lost the run: it was recovered by another process")
 
     async def finish(self, final: Optional[dict[str, Any]]) -> None:
         """Write what is left, ``final`` (the terminal event, if any) and the run's final row in one transaction."""
         self._move_chunks()
         if self._lease_timer is not None:
             self._lease_timer.cancel()
+        self.closing = True
+        self.wakeup.set()
+        await self.task  # the writer's last batches; the terminal event waits for the final row's transaction
         if final is not None:
             self.pending.append(final)
             self.handed += 1
-        self.closing = True
-        self.wakeup.set()
-        await self.task  # the last batches, without the final row
         out = self.ctx.output
         batch, self.pending = self._unstored(self.pending), []
         session, self.session = self.session, None
@@ -296,12 +300,22 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
     owner = process_owner()
     from runwire.run.session_io import load_session_context
 
+    claimed_from: Optional[str] = None
     if continued:
         if not ctx.claimed:  # a durable engine may have claimed it for this continuation already
+            previous = str(out.status)
             await _claim(ctx, storage, owner)  # exactly one continue of a paused run gets past this
-    stored_session = await load_session_context(ctx, continued=continued)
-    out.status = RunStatus.running
-    first_seq = await storage.next_event_seq(out.run_id) if continued else ctx.log_replay
+            claimed_from = previous if previous in CLAIMABLE else RunStatus.interrupted.value
+    try:
+        stored_session = await load_session_context(ctx, continued=continued)
+        out.status = RunStatus.running
+        first_seq = await storage.next_event_seq(out.run_id) if continued else ctx.log_replay
+    except BaseException:
+        if claimed_from is not None:  # give the claim back: the run is as it was, and can be continued again
+            out.status = RunStatus(claimed_from)
+            await asyncio.shield(asyncio.ensure_future(
+                storage.claim_run(out.run_id, from_statuses=(RunStatus.running.value,), to_status=claimed_from)))
+        raise
     writer = EventWriter(storage, ctx, first_seq, owner)
     if not continued:  # the run's row (and its session, if new) go in one transaction with its first event
         writer.snapshot = snapshot_run(ctx)

@@ -236,9 +236,11 @@ class SQLStorage(Storage):
         rows = await self._fetch("SELECT status FROM runwire_runs WHERE run_id = ?", (escape_text(run_id),))
         return rows[0][0] if rows else "missing"
 
-    async def renew_lease(self, run_id: str, owner: str, lease_until: float) -> None:
-        await self._write([("UPDATE runwire_runs SET lease_until = ? WHERE run_id = ? AND owner = ? AND status = ?",
-                            [(lease_until, escape_text(run_id), owner, str(RunStatus.running))])])
+    async def renew_lease(self, run_id: str, owner: str, lease_until: float) -> Optional[bool]:
+        changed = await self._write([("UPDATE runwire_runs SET lease_until = ? WHERE run_id = ? AND owner = ? "
+                                      "AND status = ?", [(lease_until, escape_text(run_id), owner,
+                                                          str(RunStatus.running))])])
+        return bool(changed[0])
 
     async def list_live_runs(self) -> list[tuple[str, Optional[str], Optional[float]]]:
         """Runs stored as running: (run_id, owner, lease_until)."""
@@ -247,14 +249,19 @@ class SQLStorage(Storage):
                                  (str(RunStatus.running),))
         return [(unescape_text(r[0]), r[1], r[2]) for r in rows]
 
-    async def mark_interrupted(self, run_id: str, owner: Optional[str]) -> bool:
+    async def mark_interrupted(self, run_id: str, owner: Optional[str], expired_before: Optional[float] = None) -> bool:
         await self._ensure()
-        owner_test = "owner = ?" if owner is not None else "owner IS NULL"
-        changed = await self._write([(
-            f"UPDATE runwire_runs SET status = ?, updated_at = ? WHERE run_id = ? AND status = ? AND {owner_test}",
-            [(str(RunStatus.interrupted), time.time(), escape_text(run_id), str(RunStatus.running),
-              *([owner] if owner is not None else []))],
-        )])
+        sql = "UPDATE runwire_runs SET status = ?, updated_at = ? WHERE run_id = ? AND status = ? AND "
+        params: list[Any] = [str(RunStatus.interrupted), time.time(), escape_text(run_id), str(RunStatus.running)]
+        if owner is None:
+            sql += "owner IS NULL"
+        else:
+            sql += "owner = ?"
+            params.append(owner)
+        if expired_before is not None:  # judged by its lease: not if it was renewed since it was read
+            sql += " AND (lease_until IS NULL OR lease_until < ?)"
+            params.append(expired_before)
+        changed = await self._write([(sql, [tuple(params)])])
         return bool(changed[0])
 
     async def get_run(self, run_id: str, session_id: Optional[str] = None, *, with_events: bool = True) -> Optional[RunOutput]:

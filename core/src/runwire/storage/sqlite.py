@@ -75,10 +75,11 @@ class SqliteStorage(SQLStorage):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 counts = [conn.executemany(sql, [tuple(r) for r in rows]).rowcount for sql, rows in ops]
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
             return counts
 
         result: list[int] = await self._in_thread(write)
@@ -92,10 +93,11 @@ class SqliteStorage(SQLStorage):
                 rows = conn.execute(select, tuple(params)).fetchall()
                 for sql, rows_ in decide(rows):
                     conn.executemany(sql, [tuple(r) for r in rows_])
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
         await self._in_thread(locked)
 
@@ -123,10 +125,11 @@ class SqliteStorage(SQLStorage):
                 for statement in statements:
                     _execute_ddl(conn, statement)
                 conn.execute("INSERT INTO runwire_schema (version) VALUES (?)", (version,))
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
         await self._in_thread(migrate)
 
