@@ -7,7 +7,7 @@ user's run or session is answered exactly like a missing one (404).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Optional, cast
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, cast
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -131,6 +131,9 @@ async def create_run(agent_id: str, request: Request) -> Any:
     if body.session_id is not None:
         await _own_session(state, user_id, body.session_id)
     run_id, session_id = new_id(), body.session_id or new_id()
+    enqueue = _durable_queue(agent)
+    if body.background and enqueue is not None and not any(media.values()):
+        return await _enqueue(state, agent, enqueue, body.message, user_id, session_id, run_id)
 
     def events() -> AsyncIterator[Any]:
         stream: AsyncIterator[Any] = agent.arun(body.message, stream=True, stream_events=True, user_id=user_id,
@@ -142,6 +145,32 @@ async def create_run(agent_id: str, request: Request) -> Any:
 
     return await _start(state, user_id, run_id, session_id, events, base_seq, body.stream, body.background,
                         body.cancel_on_disconnect)
+
+
+def _durable_queue(agent: Agent) -> Optional[Callable[..., Awaitable[str]]]:
+    """The ``enqueue`` of the agent's durability (runwire-dbos: its DBOS queue), or None: background runs go there."""
+    enqueue = getattr(agent.durability, "enqueue", None)
+    return enqueue if callable(enqueue) else None
+
+
+async def _enqueue(state: ServerState, agent: Agent, enqueue: Callable[..., Awaitable[str]], message: str,
+                   user_id: str, session_id: str, run_id: str) -> JSONResponse:
+    """A background run put on the agent's durable queue: whichever worker process takes it runs it.
+
+    Its row is stored first (``pending``, with its user), so ``GET /runs/{id}`` and its event stream answer
+    the posting user at once; the worker that runs it writes the rest.
+    """
+    row = RunOutput(run_id=run_id, agent_id=agent.id, agent_name=agent.name, session_id=session_id,
+                    user_id=user_id, input=message)
+    await state.storage.save_run(row)
+    try:
+        await enqueue(agent, message, user_id=user_id, session_id=session_id, run_id=run_id)
+    except Exception as exc:
+        row.status, row.error, row.error_type = RunStatus.error, f"could not enqueue the run: {exc}", type(exc).__name__
+        await state.storage.save_run(row)
+        raise HTTPException(503, f"could not put the run on the agent's queue: {exc}") from None
+    return JSONResponse({"run_id": run_id, "session_id": session_id, "status": RunStatus.running.value},
+                        status_code=202)
 
 
 async def launch(state: ServerState, user_id: str, run_id: str, events: Any, base_seq: Any) -> tuple[Any, int]:
@@ -174,11 +203,12 @@ async def _start(state: ServerState, user_id: str, run_id: str, session_id: str,
 
 
 def _sse(state: ServerState, run_id: str, after: int, *, cancel_on_disconnect: bool = False,
-         segment_start: Optional[int] = None) -> EventSourceResponse:
+         segment_start: Optional[int] = None, follow_log: bool = False) -> EventSourceResponse:
     async def messages() -> AsyncIterator[dict[str, Any]]:
         finished = False
         try:
-            async for event in run_events(state.storage, state.broker, run_id, after, segment_start=segment_start):
+            async for event in run_events(state.storage, state.broker, run_id, after, segment_start=segment_start,
+                                         follow_log=follow_log):
                 yield {"id": str(event.seq), "event": event.name, "data": event.data}
             finished = True
         finally:
@@ -204,7 +234,7 @@ async def stream_run_events(run_id: str, request: Request,
                             after: Optional[int] = Query(None, ge=-1, description="the last event seq already seen")) -> Any:
     """SSE: every stored event after ``Last-Event-ID`` (or ``?after=N``), then live ones until the run ends or pauses."""
     state = server_state(request)
-    await _own_run(state, request.state.user_id, run_id)
+    run = await _own_run(state, request.state.user_id, run_id)
     header = request.headers.get("last-event-id")
     if header is not None and header.strip():
         try:
@@ -213,7 +243,9 @@ async def stream_run_events(run_id: str, request: Request,
             raise RequestValidationError([{"type": "int_parsing", "loc": ("header", "Last-Event-ID"),
                                            "msg": "Last-Event-ID must be an event seq (an integer)",
                                            "input": header}]) from None
-    return _sse(state, run_id, -1 if after is None else after)
+    agent = state.agents.get(run.agent_id or "")
+    follow = agent is not None and _durable_queue(agent) is not None  # its runs may run in another process
+    return _sse(state, run_id, -1 if after is None else after, follow_log=follow)
 
 
 @router.post("/runs/{run_id}/cancel", tags=["runs"])

@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional
 
-from runwire.run.output import RunOutput
+from runwire.run.output import RunOutput, RunStatus
 from runwire.storage.base import Storage
 
 from runwire_server.broker import Broker, LiveEvent
@@ -104,13 +104,18 @@ class RunManager:
 
 
 async def run_events(storage: Storage, broker: Broker, run_id: str, after: int, *,
-                     segment_start: Optional[int] = None) -> AsyncIterator[LiveEvent]:
+                     segment_start: Optional[int] = None, follow_log: bool = False) -> AsyncIterator[LiveEvent]:
     """Every event of the run after seq ``after``: the stored log, then the live segment, each once, in order.
 
     ``segment_start``: the first seq of the live segment, when the caller just started it (the log is
-    not read if the segment holds everything asked for).
+    not read if the segment holds everything asked for). ``follow_log``: a run with no live segment here
+    may run in another process (a durable queue's worker): follow its stored log until it stops running.
     """
     live = await broker.subscribe(run_id)  # before reading the log: whatever the log lacks, the segment has
+    if live is None and follow_log:
+        async for event in follow_stored_log(storage, run_id, after):
+            yield event
+        return
     last = after
     if live is None or segment_start is None or after + 1 < segment_start:
         for seq, data in await storage.read_events(run_id, after):
@@ -139,3 +144,25 @@ async def run_events(storage: Storage, broker: Broker, run_id: str, after: int, 
     if not ended:  # the segment closed without a last event (the run was stopped): the log has the rest
         for seq, data in await storage.read_events(run_id, last):
             yield LiveEvent(seq, str(data.get("event", "")), _json(data))
+
+
+LOG_POLL_SECONDS = 0.1
+UNFINISHED = frozenset({RunStatus.pending, RunStatus.running})
+
+
+async def follow_stored_log(storage: Storage, run_id: str, after: int) -> AsyncIterator[LiveEvent]:
+    """The run's stored events after seq ``after``, read as they are written, until the run stops running.
+
+    The run's status is read before its events: a run's last events go in with its final row, so once it
+    reads as not running, the events read next are all there are.
+    """
+    last = after
+    while True:
+        run = await storage.get_run(run_id, with_events=False)
+        done = run is None or run.status not in UNFINISHED
+        for seq, data in await storage.read_events(run_id, last):
+            yield LiveEvent(seq, str(data.get("event", "")), _json(data))
+            last = seq
+        if done:
+            return
+        await asyncio.sleep(LOG_POLL_SECONDS)

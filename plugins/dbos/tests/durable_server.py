@@ -1,0 +1,55 @@
+"""runwire-server serving a DBOS-durable agent, in a process of its own: ``python durable_server.py PORT KEYS_FILE``.
+
+The agent's one tool waits until the file ``RW_GATE`` exists, so a test sees the queued run mid-way.
+Configuration comes from the environment (RW_PG, RW_SCHEMA, RW_SYSDB, RW_EXECUTOR, RW_GATE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+from runwire.agent import Agent
+from runwire.testing import ScriptedModel, ToolCall
+from runwire_dbos import DBOSDurability
+from runwire_postgres import PostgresStorage
+from runwire_server import APIKeys, create_app
+
+ANSWER = "The parcel is packed"
+
+
+async def pack(item: str) -> str:
+    """Pack an item (waits for the test's gate)."""
+    gate = Path(os.environ["RW_GATE"])
+    while not gate.exists():
+        await asyncio.sleep(0.02)
+    return f"packed {item}"
+
+
+def turn(request):
+    if not any(m.role == "tool" for m in request.messages):
+        return [ToolCall("pack", {"item": "books"}, id="call-1")]
+    return ANSWER
+
+
+def main() -> None:
+    port, keys = int(sys.argv[1]), sys.argv[2]
+    durability = DBOSDurability(
+        {"name": "runwire-server-test", "system_database_url": os.environ["RW_SYSDB"],
+         "executor_id": os.environ["RW_EXECUTOR"], "log_level": "WARNING"},
+        queue_name="server-runs", worker_concurrency=2, polling_interval=0.05)
+    storage = PostgresStorage(os.environ["RW_PG"], schema=os.environ["RW_SCHEMA"])
+    agent = Agent(model=ScriptedModel(turn), name="packer", tools=[pack], db=storage, durability=durability)
+    app = create_app([agent], auth=APIKeys.from_file(keys), web_ui=False, mcp=False)
+    durability.launch()  # this process also serves the queue
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        durability.shutdown()
+
+
+if __name__ == "__main__":
+    main()
