@@ -42,7 +42,7 @@ def main() -> None:
          "executor_id": os.environ["RW_EXECUTOR"], "log_level": "WARNING"},
         queue_name="server-runs", worker_concurrency=2, polling_interval=0.05)
     storage = PostgresStorage(os.environ["RW_PG"], schema=os.environ["RW_SCHEMA"])
-    agent = Agent(model=ScriptedModel(turn), name="packer", tools=[pack], db=storage, durability=durability)
+    agent = Agent(model=ScriptedModel(turn), id="packer", name="packer", tools=[pack], db=storage, durability=durability)
     app = create_app([agent], auth=APIKeys.from_file(keys), web_ui=False, mcp=False)
     durability.launch()  # this process also serves the queue
     try:
