@@ -1,4 +1,7 @@
-"""runwire-server serving a DBOS-durable agent, in a process of its own: ``python durable_server.py PORT KEYS_FILE``.
+"""runwire-server serving a DBOS-durable agent, in a process of its own: ``python durable_server.py MODE PORT KEYS``.
+
+MODE ``serve``: the server launches DBOS and serves the queue itself; ``hand-out``: the server only puts
+runs on the queue (a DBOSClient, no launch); ``worker``: no server, DBOS launched, serving the queue.
 
 The agent's one tool waits until the file ``RW_GATE`` exists, so a test sees the queued run mid-way.
 Configuration comes from the environment (RW_PG, RW_SCHEMA, RW_SYSDB, RW_EXECUTOR, RW_GATE).
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 
 import uvicorn
@@ -36,14 +40,27 @@ def turn(request):
 
 
 def main() -> None:
-    port, keys = int(sys.argv[1]), sys.argv[2]
+    mode, port, keys = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    client = None
+    if mode == "hand-out":
+        from dbos import DBOSClient
+
+        client = DBOSClient(system_database_url=os.environ["RW_SYSDB"])
     durability = DBOSDurability(
         {"name": "runwire-server-test", "system_database_url": os.environ["RW_SYSDB"],
          "executor_id": os.environ["RW_EXECUTOR"], "log_level": "WARNING"},
-        queue_name="server-runs", worker_concurrency=2, polling_interval=0.05)
+        queue_name="server-runs", worker_concurrency=2, polling_interval=0.05, client=client)
     storage = PostgresStorage(os.environ["RW_PG"], schema=os.environ["RW_SCHEMA"])
     agent = Agent(model=ScriptedModel(turn), id="packer", name="packer", tools=[pack], db=storage, durability=durability)
+    if mode == "worker":
+        durability.launch()
+        print("ready", flush=True)
+        while True:
+            time.sleep(1)
     app = create_app([agent], auth=APIKeys.from_file(keys), web_ui=False, mcp=False)
+    if mode == "hand-out":
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        return
     durability.launch()  # this process also serves the queue
     try:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

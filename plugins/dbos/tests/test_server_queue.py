@@ -25,15 +25,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(databases, tmp_path):
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+
+
+@pytest.fixture(params=["serve", "hand-out"])
+def server(databases, tmp_path, request):
+    """The server process; with ``hand-out`` it only enqueues, and a worker process of its own runs the runs."""
     keys = tmp_path / "keys"
     keys.write_text(f"ann:{ANN_KEY}\nbob:{BOB_KEY}\n")
     port, gate = _free_port(), tmp_path / "gate"
-    executor = f"server-{uuid.uuid4().hex[:8]}"
-    proc = subprocess.Popen([sys.executable, str(SERVER), str(port), str(keys)],
-                            env={**os.environ, **databases, "RW_EXECUTOR": executor, "RW_GATE": str(gate)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    executor = f"server-{uuid.uuid4().hex[:8]}"  # the process expected to run the run
+
+    def start(mode: str, executor: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, str(SERVER), mode, str(port), str(keys)],
+                                env={**os.environ, **databases, "RW_EXECUTOR": executor, "RW_GATE": str(gate)},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    worker = None
+    if request.param == "hand-out":
+        executor = f"worker-{uuid.uuid4().hex[:8]}"
+        worker = start("worker", executor)
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready", worker.communicate()[1]
+    proc = start(request.param, executor if worker is None else f"api-{uuid.uuid4().hex[:8]}")
     url = f"http://127.0.0.1:{port}"
     try:
         end = time.monotonic() + 60
@@ -47,12 +66,9 @@ def server(databases, tmp_path):
                 time.sleep(0.1)
         yield url, gate, executor
     finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        _stop(proc)
+        if worker is not None:
+            _stop(worker)
 
 
 def _workflow(databases, run_id: str):
@@ -106,4 +122,4 @@ def test_a_background_run_goes_on_the_agents_dbos_queue_and_streams_from_its_log
         assert replay == list(range(3, len(events)))
 
     status = _workflow(databases, run_id)
-    assert status.status == "SUCCESS" and status.executor_id == executor
+    assert status.status == "SUCCESS" and status.executor_id == executor  # the server, or the worker process

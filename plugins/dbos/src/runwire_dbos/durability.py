@@ -54,7 +54,8 @@ class DBOSDurability(Durability):
     ``rate_limit`` (runs, seconds) and ``polling_interval`` (seconds between a worker's looks at the
     queue) describe the queue background runs go on. ``ask_before_repeating`` names tools that must not
     simply run again after their process died mid-call: the recovered run pauses and asks a human
-    (a ``run_again`` field) instead.
+    (a ``run_again`` field) instead. ``client``: a ``DBOSClient`` that :meth:`enqueue` uses by default (a
+    process that only hands runs out to workers, e.g. a web server, and does not launch DBOS).
     Every process that may recover a run must construct the same agents (same
     ``name`` or ``id``) before :meth:`launch`.
     """
@@ -64,8 +65,9 @@ class DBOSDurability(Durability):
     def __init__(self, config: DBOSConfig, *, queue_name: str = "runwire-runs",
                  worker_concurrency: Optional[int] = None,
                  rate_limit: Optional[tuple[int, float]] = None, polling_interval: float = 0.1,
-                 ask_before_repeating: Iterable[str] = ()) -> None:
+                 ask_before_repeating: Iterable[str] = (), client: Optional[DBOSClient] = None) -> None:
         self.config = config
+        self.client = client
         self.queue_name = queue_name
         self.worker_concurrency = worker_concurrency
         self.rate_limit = rate_limit
@@ -173,6 +175,7 @@ class DBOSDurability(Durability):
         """
         ctx = agent._context(input, user_id=user_id, session_id=session_id, session_state=session_state,
                              run_id=run_id, images=None, audio=None, videos=None, files=None, store_events=None)
+        client = client if client is not None else self.client
         if client is not None:
             await client.enqueue_async({"workflow_name": WORKFLOW_NAME, "queue_name": self.queue_name,
                                         "workflow_id": ctx.run_id, "application_name": self.config.get("name")},
