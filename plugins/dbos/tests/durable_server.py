@@ -3,8 +3,9 @@
 MODE ``serve``: the server launches DBOS and serves the queue itself; ``hand-out``: the server only puts
 runs on the queue (a DBOSClient, no launch); ``worker``: no server, DBOS launched, serving the queue.
 
-The agent's one tool waits until the file ``RW_GATE`` exists, so a test sees the queued run mid-way.
-Configuration comes from the environment (RW_PG, RW_SCHEMA, RW_SYSDB, RW_EXECUTOR, RW_GATE).
+The agent's one tool waits until the file ``RW_GATE`` exists, so a test sees the queued run mid-way; with
+``RW_PACKED`` it first appends a line to that file (its side effect, counted by the test).
+Configuration comes from the environment (RW_PG, RW_SCHEMA, RW_SYSDB, RW_EXECUTOR, RW_GATE, RW_PACKED).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ ANSWER = "The parcel is packed"
 async def pack(item: str) -> str:
     """Pack an item (waits for the test's gate)."""
     gate = Path(os.environ["RW_GATE"])
+    if os.environ.get("RW_PACKED"):
+        with open(os.environ["RW_PACKED"], "a") as effects:
+            effects.write(f"{item}\n")
     while not gate.exists():
         await asyncio.sleep(0.02)
     return f"packed {item}"
