@@ -127,7 +127,9 @@ class _SinkWorker:
 
 _workers: dict[int, _SinkWorker] = {}
 _active_lanes: weakref.WeakSet[_Lane] = weakref.WeakSet()
-_workers_lock = threading.Lock()
+# Re-entrant: a sink garbage-collected while this thread holds the lock runs _retire (its finalizer) right
+# here, at whatever allocation triggered the collection; a plain Lock deadlocked the process then.
+_workers_lock = threading.RLock()
 
 
 def _lanes_on(worker: _SinkWorker) -> list[_Lane]:
@@ -397,15 +399,8 @@ async def with_sinks(events: AsyncGenerator[RunOutputEvent, None], sinks: Sequen
     dispatcher.start()
     try:
         async for event in events:
-            if not dispatcher.put(event):  # back-pressure: wait for the sinks, but a cancel is for the run
-                driver = ctx.driver_task if ctx is not None else None
-                if ctx is not None:
-                    ctx.driver_task = None
-                try:
-                    await dispatcher.wait_for_room()
-                finally:
-                    if ctx is not None:
-                        ctx.driver_task = driver
+            if not dispatcher.put(event):  # back-pressure: wait for the sinks (a run's cancel never lands here)
+                await dispatcher.wait_for_room()
             yield event
     finally:
         await events.aclose()
