@@ -332,13 +332,13 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
                 else:  # one record (one seq) per chunk, still written in the background
                     writer.add(event.to_dict())
                 if writer.backlogged:
-                    await _wait(ctx, writer.flushed())
+                    await _wait(writer.flushed())
             elif name in TERMINAL:
                 finished = True
-                await _wait(ctx, _finish(ctx, storage, writer, event.to_json_dict()))
+                await _wait(_finish(ctx, storage, writer, event.to_json_dict()))
             else:
                 writer.add(event.to_json_dict(), snapshot_run(ctx) if name in CHECKPOINTS else None)
-                await _wait(ctx, writer.flushed())  # what the consumer sees is stored first
+                await _wait(writer.flushed())  # what the consumer sees is stored first
             yield event
     finally:
         if not finished:  # the caller left early, or the run was torn down: record how it ended
@@ -347,13 +347,10 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
             await asyncio.shield(asyncio.ensure_future(_finish(ctx, storage, writer, final)))
 
 
-async def _wait(ctx: RunContext, awaitable: Any) -> None:
-    """Await storage work: a cancel of the run is for the run, never for a write in flight."""
-    driver, ctx.driver_task = ctx.driver_task, None
-    try:
-        await asyncio.shield(asyncio.ensure_future(awaitable))
-    finally:
-        ctx.driver_task = driver
+async def _wait(awaitable: Any) -> None:
+    """Await storage work shielded: a cancel of the caller's task never tears a write in flight. (The run's own
+    cancel cannot land here: it interrupts only inside the run loop's body, see ``RunContext.interruptible``.)"""
+    await asyncio.shield(asyncio.ensure_future(awaitable))
 
 
 async def _finish(ctx: RunContext, storage: Storage, writer: EventWriter, final: Optional[dict[str, Any]]) -> None:
