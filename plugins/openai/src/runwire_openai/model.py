@@ -124,9 +124,17 @@ class OpenAIChat(Model):
         url = (self.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
         return await post(self._sessions, url, payload, self._lean_headers(), max_retries=self.max_retries)
 
-    async def _lean_complete(self, body: dict[str, Any]) -> AsyncIterator[ModelDelta]:
+    def _lean_error(self, exc: BaseException, waiting: str, streamed: int = 0) -> Exception:
+        """A transport failure of the lean path as the provider error the model reports."""
         import aiohttp
 
+        if isinstance(exc, asyncio.TimeoutError):
+            exc = APITimeoutError(f"{waiting} {self.timeout:g} s")
+        elif isinstance(exc, aiohttp.ClientError):
+            exc = APIConnectionError(f"connection error: {exc}")
+        return self._error(exc, streamed)
+
+    async def _lean_complete(self, body: dict[str, Any]) -> AsyncIterator[ModelDelta]:
         failure: Optional[Exception] = None
         try:
             response = await self._lean_post(body)
@@ -137,20 +145,14 @@ class OpenAIChat(Model):
             deltas = completion_deltas(json.loads(raw))
         except (asyncio.CancelledError, ModelError):
             raise
-        except asyncio.TimeoutError:
-            failure = self._error(APITimeoutError(f"no answer within {self.timeout:g} s"))
-        except aiohttp.ClientError as exc:
-            failure = self._error(APIConnectionError(f"connection error: {exc}"))
         except Exception as exc:
-            failure = self._error(exc)
+            failure = self._lean_error(exc, "no answer within")
         if failure is not None:  # raised here, not in the except block: no __context__ holding the raw error
             raise failure
         for delta in deltas:
             yield delta
 
     async def _lean_stream(self, body: dict[str, Any]) -> AsyncIterator[ModelDelta]:
-        import aiohttp
-
         parser = StreamParser()
         failure: Optional[Exception] = None
         try:
@@ -164,12 +166,8 @@ class OpenAIChat(Model):
                 response.release()
         except (asyncio.CancelledError, ModelError, GeneratorExit):
             raise
-        except asyncio.TimeoutError:
-            failure = self._error(APITimeoutError(f"no data for {self.timeout:g} s"), parser.streamed)
-        except aiohttp.ClientError as exc:
-            failure = self._error(APIConnectionError(f"connection error: {exc}"), parser.streamed)
         except Exception as exc:
-            failure = self._error(exc, parser.streamed)
+            failure = self._lean_error(exc, "no data for", parser.streamed)
         if failure is not None:  # raised here, not in the except block: no __context__ holding the raw error
             raise failure
         for delta in parser.finish(self.id):
