@@ -19,31 +19,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "plugins" / "server" / "tests"))
 
-from rw_server_kit import ANN_KEY, BOB_KEY, LiveServer  # noqa: E402
+from rw_server_kit import ANN_KEY, BOB_KEY, LiveServer, gates  # noqa: E402,F401  (gates: a fixture)
 
 if not Path(CHROMIUM).exists():  # scripts/dev test installs it; a missing browser is an error, not a skip
     raise RuntimeError(f"{CHROMIUM} is missing: run scripts/dev test (it installs Debian's chromium) "
                        "or set RUNWIRE_CHROMIUM to a Chromium binary")
 
 
-class Gates:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def open(self, name: str) -> None:
-        (self.path / name).touch()
-
-
 @pytest.fixture
-def gates(tmp_path, monkeypatch):
-    path = tmp_path / "gates"
-    path.mkdir()
-    monkeypatch.setenv("RUNWIRE_TEST_GATES", str(path))
-    return Gates(path)
-
-
-@pytest.fixture
-def server(tmp_path, gates):
+def server(tmp_path, gates):  # noqa: F811 (the gates fixture, imported from rw_server_kit)
     from runwire_server import APIKeys, create_app
     from web_agents import make_agents
 

@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 from dataclasses import dataclass
 from typing import Optional
 
 from runwire.agent import Agent
 from runwire.run.events import CustomEvent
 from runwire.testing import Reply, ScriptedModel, ToolCall
-from runwire.tools import tool
+from server_app import _after_tool, _last_user, book_trip, delete_records, wait_gate  # plugins/server/tests
 
 DELAY = 0.02  # seconds before each streamed word: visible streaming, short tests
 
 FINAL = "Rain in **Oslo**.\n\n- umbrella\n- `boots`\n\n<img src=x onerror=\"window.pwned=1\"> <script>window.pwned=2</script>"
 
 
-def _last_user(request) -> str:
-    return [m.text() for m in request.messages if m.role == "user"][-1]
-
-
-def _after_tool(request) -> bool:
-    return request.messages[-1].role == "tool"
-
-
 @dataclass
 class ForecastEvent(CustomEvent):
     city: Optional[str] = None
     sky: Optional[str] = None
-
-
-async def wait_gate(name: str) -> str:
-    """Wait until the test opens the gate ``name``.
-
-    Args:
-        name: The gate's name.
-    """
-    path = os.path.join(os.environ["RUNWIRE_TEST_GATES"], os.path.basename(name))
-    while not os.path.exists(path):
-        await asyncio.sleep(0.02)
-    return "the gate opened"
 
 
 def lookup(city: str):
@@ -56,26 +34,6 @@ def lookup(city: str):
 def broken() -> str:
     """A tool that fails."""
     raise KeyError("no such station")
-
-
-@tool(requires_confirmation=True)
-def delete_records(table: str) -> str:
-    """Delete every record of a table.
-
-    Args:
-        table: The table.
-    """
-    return f"deleted every record of {table}"
-
-
-@tool(requires_user_input=True, user_input_fields=["city"])
-def book_trip(city: str) -> str:
-    """Book a trip.
-
-    Args:
-        city: Where to.
-    """
-    return f"booked a trip to {city}"
 
 
 def weather(request):

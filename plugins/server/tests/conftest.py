@@ -10,23 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # server_app, as `runwire serve server_app:agents` imports it
 
-from rw_server_kit import ANN_KEY, BOB_KEY, LiveServer, client  # noqa: E402
-
-
-class Gates:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def open(self, name: str) -> None:
-        (self.path / name).touch()
-
-
-@pytest.fixture
-def gates(tmp_path, monkeypatch):
-    path = tmp_path / "gates"
-    path.mkdir()
-    monkeypatch.setenv("RUNWIRE_TEST_GATES", str(path))
-    return Gates(path)
+from rw_server_kit import ANN_KEY, BOB_KEY, LiveServer, client, gates  # noqa: E402,F401  (gates: a fixture)
 
 
 @pytest.fixture
@@ -39,7 +23,7 @@ def keys_file(tmp_path):
 
 
 @pytest.fixture
-def make_server(tmp_path, keys_file, gates):
+def make_server(tmp_path, keys_file, gates):  # noqa: F811 (the gates fixture, imported from rw_server_kit)
     """Start a server for ``create_app(server_app.make_agents(), **options)`` (API keys of ann and bob)."""
     from runwire_server import APIKeys, create_app
     from server_app import make_agents

@@ -6,6 +6,9 @@ import json
 import socket
 import threading
 import time
+from pathlib import Path
+
+import pytest
 
 ANN_KEY, BOB_KEY = "ann-secret-key-0123456789", "bob-secret-key-9876543210"
 
@@ -75,3 +78,21 @@ def names(events) -> list[str]:
 
 def data(event) -> dict:
     return json.loads(event.data)
+
+
+class Gates:
+    """Files a gated tool (server_app.wait_gate) waits for: a run stays live until the test opens its gate."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def open(self, name: str) -> None:
+        (self.path / name).touch()
+
+
+@pytest.fixture
+def gates(tmp_path, monkeypatch):
+    path = tmp_path / "gates"
+    path.mkdir()
+    monkeypatch.setenv("RUNWIRE_TEST_GATES", str(path))
+    return Gates(path)
