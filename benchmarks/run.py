@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import QUICK, Result  # noqa: E402
 
-SECTIONS = ("core", "http", "http-scale", "llamacpp", "storage", "cancel", "plugins", "mcp", "server", "dbos")
+SECTIONS = ("core", "http", "http-scale", "instructions", "llamacpp", "storage", "cancel", "plugins", "mcp", "server", "dbos")
 
 
 async def collect(only: set[str]) -> list[Result]:
@@ -56,6 +56,10 @@ async def collect(only: set[str]) -> list[Result]:
         results += await bench_memory()
         results += await bench_tools()
         results += await bench_connections()
+    if step("instructions"):
+        from bench_instructions import bench_instructions
+
+        results += await bench_instructions()
     if step("llamacpp"):
         from bench_llamacpp import bench_llamacpp
 
