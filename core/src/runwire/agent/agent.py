@@ -21,6 +21,7 @@ from typing import (
 )
 
 from runwire._ids import new_id
+from runwire._typing import SchemaT
 from runwire.agent.cancelling import acancel_run_method, cancel_run_method
 from runwire.agent.checks import check_options
 from runwire.agent.continuing import AgentContinuing
@@ -52,12 +53,16 @@ if TYPE_CHECKING:
 DEFAULT_EVENTS_TO_SKIP = frozenset({RunEvent.run_content.value})
 
 
-class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
+class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
     """An agent: a model, instructions and tools.
 
     ``model`` is a Model object or a string ``"provider:model-id"`` (e.g.
     ``"llamacpp:gemma-3-270m"``, ``"litellm:openai/gpt-5-mini"``); None uses the
     embedded default model when a provider plugin offers one.
+
+    Generic in its output schema: ``Agent(output_schema=Movie)`` is an ``Agent[Movie]``, whose
+    ``run()`` returns a ``RunOutput[Movie]`` (``content`` is a ``Movie`` for type checkers). Without
+    a schema (or with a JSON-schema dict) it is an ``Agent[Any]`` and ``content`` is ``Any``.
     """
 
     def __init__(
@@ -73,7 +78,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         markdown: bool = False,
         tools: Optional[Sequence[Any]] = None,
         tool_choice: Union[str, dict[str, Any], None] = None,
-        output_schema: Any = None,
+        output_schema: Union[type[SchemaT], dict[str, Any], None] = None,
         stream: bool = False,
         stream_events: bool = False,
         stream_intermediate_steps: Optional[bool] = None,
@@ -349,15 +354,17 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
 
     # -- running ---------------------------------------------------------------
     @overload
-    def run(self, input: Any, *, stream: Literal[False] = ..., **options: Unpack[RunOptions]) -> RunOutput: ...
+    def run(
+        self, input: Any, *, stream: Literal[False] = ..., **options: Unpack[RunOptions]
+    ) -> RunOutput[SchemaT]: ...
 
     @overload
-    def run(self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]) -> "RunStream": ...
+    def run(self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]) -> RunStream[SchemaT]: ...
 
     @overload
     def run(
         self, input: Any, *, stream: Optional[bool] = ..., **options: Unpack[RunOptions]
-    ) -> Union[RunOutput, "RunStream"]: ...
+    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT]]: ...
 
     def run(
         self,
@@ -377,7 +384,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
         metadata: Optional[dict[str, Any]] = None,
-    ) -> Union[RunOutput, "RunStream"]:
+    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT]]:
         """Run the agent on ``input``; a RunOutput, or with ``stream=True`` an iterator of events.
 
         Streaming alone yields RunContent, custom events and the control events
@@ -398,15 +405,17 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
     @overload
     def arun(
         self, input: Any, *, stream: Literal[False] = ..., **options: Unpack[RunOptions]
-    ) -> Coroutine[Any, Any, RunOutput]: ...
+    ) -> Coroutine[Any, Any, RunOutput[SchemaT]]: ...
 
     @overload
-    def arun(self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]) -> "AsyncRunStream": ...
+    def arun(
+        self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]
+    ) -> AsyncRunStream[SchemaT]: ...
 
     @overload
     def arun(
         self, input: Any, *, stream: Optional[bool] = ..., **options: Unpack[RunOptions]
-    ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]: ...
+    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT]]: ...
 
     def arun(
         self,
@@ -426,7 +435,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
         metadata: Optional[dict[str, Any]] = None,
-    ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]:
+    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT]]:
         """Async :meth:`run`: ``await agent.arun(...)``, or ``async for event in agent.arun(..., stream=True)``."""
         ctx = self._context(
             input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,

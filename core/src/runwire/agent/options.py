@@ -1,4 +1,4 @@
-"""The keyword options of ``Agent.run`` / ``Agent.arun``, for type checkers."""
+"""The keyword options of ``Agent.run`` / ``arun`` / ``continue_run`` / ``acontinue_run``, for type checkers."""
 
 from __future__ import annotations
 
@@ -23,3 +23,15 @@ class RunOptions(TypedDict, total=False):
     store_events: Optional[bool]
     yield_run_output: bool
     metadata: Optional[dict[str, Any]]
+
+
+class ContinueOptions(TypedDict, total=False):
+    """Everything ``continue_run()`` and ``acontinue_run()`` accept besides ``run_response`` and ``stream``."""
+
+    run_id: Optional[str]
+    session_id: Optional[str]
+    updated_tools: Optional[Sequence[Any]]
+    requirements: Optional[Sequence[Any]]
+    stream_events: Optional[bool]
+    stream_intermediate_steps: Optional[bool]
+    yield_run_output: bool
