@@ -42,8 +42,9 @@ def _mypy_strict(*paths: str) -> subprocess.CompletedProcess[str]:
                            *paths], capture_output=True, text=True, timeout=600, cwd=ROOT)
 
 
-def test_plugins_type_check_strictly():
-    result = _mypy_strict(*sorted(str(p) for p in (ROOT / "plugins").glob("*/src")))
+def test_plugins_type_check_strictly():  # the plugins here and the walkthroughs' example plugins
+    result = _mypy_strict(*sorted(str(p) for p in [*(ROOT / "plugins").glob("*/src"),
+                                                   *(ROOT / "examples" / "plugin_walkthrough").glob("*/src")]))
     assert result.returncode == 0, result.stdout[-3000:]
 
 
