@@ -23,7 +23,7 @@ from typing import (
 from runwire._ids import new_id
 from runwire._typing import SchemaT
 from runwire.agent.cancelling import acancel_run_method, cancel_run_method
-from runwire.agent.checks import check_options
+from runwire.agent.checks import check_options, check_output_schema
 from runwire.agent.continuing import AgentContinuing
 from runwire.agent.lifecycle import AgentLifecycle
 from runwire.agent.prompt import system_message
@@ -32,7 +32,7 @@ from runwire.exceptions import RunFailedError
 from runwire.media import Audio, File, Image, Video
 from runwire.run.context import RunContext
 from runwire.run.events import RunEvent, RunOutputEvent
-from runwire.run.input import input_to_messages
+from runwire.run.input import input_to_messages, run_media
 from runwire.run.loop import current_task, run_loop
 from runwire.run.output import RunOutput, RunStatus
 from runwire.run.stream import AsyncRunStream, RunStream
@@ -108,6 +108,7 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
         durability: Optional["Durability"] = None,
     ) -> None:
         check_options(max_turns, tool_call_limit, tools, model, memory_model, parser_model, output_model, reasoning_model)
+        check_output_schema(output_schema)
         self.model = model
         self.name = name
         self._id = id
@@ -272,14 +273,15 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
         session_id: Optional[str],
         session_state: Optional[dict[str, Any]],
         run_id: Optional[str],
-        images: Optional[Sequence[Image]],
-        audio: Optional[Sequence[Audio]],
-        videos: Optional[Sequence[Video]],
-        files: Optional[Sequence[File]],
+        images: Optional[Sequence[Union[Image, str]]],
+        audio: Optional[Sequence[Union[Audio, str]]],
+        videos: Optional[Sequence[Union[Video, str]]],
+        files: Optional[Sequence[Union[File, str]]],
         store_events: Optional[bool],
         metadata: Optional[dict[str, Any]] = None,
     ) -> "RunContext":
         model = self.get_model()
+        images, audio, videos, files = run_media(images, audio, videos, files)  # URL strings become media objects
         messages = input_to_messages(
             input, images=images, audio=audio, videos=videos, files=files, media_root=self.media_root
         )
@@ -298,10 +300,10 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
             model_provider=model.provider,
             messages=messages,
             input=input,
-            images=list(images) if images else None,
-            audio=list(audio) if audio else None,
-            videos=list(videos) if videos else None,
-            files=list(files) if files else None,
+            images=images or None,
+            audio=audio or None,
+            videos=videos or None,
+            files=files or None,
             metadata=metadata,
         )
         state = session_state if session_state is not None else dict(self.session_state or {})
@@ -377,10 +379,10 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
         session_id: Optional[str] = None,
         session_state: Optional[dict[str, Any]] = None,
         run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
+        images: Optional[Sequence[Union[Image, str]]] = None,
+        audio: Optional[Sequence[Union[Audio, str]]] = None,
+        videos: Optional[Sequence[Union[Video, str]]] = None,
+        files: Optional[Sequence[Union[File, str]]] = None,
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
         metadata: Optional[dict[str, Any]] = None,
@@ -428,10 +430,10 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
         session_id: Optional[str] = None,
         session_state: Optional[dict[str, Any]] = None,
         run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
+        images: Optional[Sequence[Union[Image, str]]] = None,
+        audio: Optional[Sequence[Union[Audio, str]]] = None,
+        videos: Optional[Sequence[Union[Video, str]]] = None,
+        files: Optional[Sequence[Union[File, str]]] = None,
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
         metadata: Optional[dict[str, Any]] = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, TypedDict
+from typing import Any, Optional, Sequence, TypedDict, Union
 
 from runwire.media import Audio, File, Image, Video
 
@@ -16,10 +16,10 @@ class RunOptions(TypedDict, total=False):
     session_id: Optional[str]
     session_state: Optional[dict[str, Any]]
     run_id: Optional[str]
-    images: Optional[Sequence[Image]]
-    audio: Optional[Sequence[Audio]]
-    videos: Optional[Sequence[Video]]
-    files: Optional[Sequence[File]]
+    images: Optional[Sequence[Union[Image, str]]]
+    audio: Optional[Sequence[Union[Audio, str]]]
+    videos: Optional[Sequence[Union[Video, str]]]
+    files: Optional[Sequence[Union[File, str]]]
     store_events: Optional[bool]
     yield_run_output: bool
     metadata: Optional[dict[str, Any]]
