@@ -12,9 +12,9 @@ from typing import Any, assert_type
 
 from pydantic import BaseModel
 
-from runwire import Agent
+from runwire import Agent, RunStreamEvent
 from runwire.run.output import RunOutput
-from runwire.run.stream import AsyncRunStream, RunStream
+from runwire.run.stream import AsyncRunStream, RunStream, StreamItem
 
 
 class Movie(BaseModel):
@@ -68,3 +68,21 @@ def bare_annotations_still_work(out: RunOutput, agent: Agent) -> RunOutput:
     assert_type(agent.run("x").content, Any)
     assert_type(any_agent, Agent[Any])
     return keep[0]
+
+
+def run_output_last(agent: Agent[Movie]) -> Movie:
+    stream = agent.run("A movie", stream=True, yield_run_output=True)
+    assert_type(stream, RunStream[Movie, StreamItem[Movie]])
+    for item in stream:
+        if isinstance(item, RunOutput):  # the RunOutput comes last
+            assert_type(item, RunOutput[Movie])
+            return item.content
+        assert_type(item, RunStreamEvent)  # an event otherwise: narrow it on item.event as usual
+    raise AssertionError("no RunOutput")
+
+
+async def run_output_last_async(agent: Agent[Movie]) -> Movie:
+    async for item in agent.arun("A movie", stream=True, yield_run_output=True):
+        if isinstance(item, RunOutput):
+            return item.content
+    raise AssertionError("no RunOutput")

@@ -35,14 +35,14 @@ from runwire.run.events import RunEvent, RunOutputEvent
 from runwire.run.input import input_to_messages, run_media
 from runwire.run.loop import current_task, run_loop
 from runwire.run.output import RunOutput, RunStatus
-from runwire.run.stream import AsyncRunStream, RunStream
+from runwire.run.stream import AsyncRunStream, RunStream, StreamItem
 from runwire.run.sync_bridge import get_runner
 from runwire.sinks.dispatch import default_sinks, resolve_sink, with_sinks
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from runwire.agent.options import RunOptions
+    from runwire.agent.options import RunOptions, RunStreamOptions
     from runwire.models.base import Model
     from runwire.run.durability import Durability
     from runwire.sinks.base import EventSink
@@ -361,7 +361,15 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
     ) -> RunOutput[SchemaT]: ...
 
     @overload
-    def run(self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]) -> RunStream[SchemaT]: ...
+    def run(
+        self, input: Any, *, stream: Literal[True], yield_run_output: Literal[False] = ...,
+        **options: Unpack[RunStreamOptions],
+    ) -> RunStream[SchemaT]: ...
+
+    @overload
+    def run(
+        self, input: Any, *, stream: Literal[True], yield_run_output: Literal[True], **options: Unpack[RunStreamOptions]
+    ) -> RunStream[SchemaT, StreamItem[SchemaT]]: ...
 
     @overload
     def run(
@@ -386,7 +394,7 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
         metadata: Optional[dict[str, Any]] = None,
-    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT]]:
+    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT, StreamItem[SchemaT]]]:
         """Run the agent on ``input``; a RunOutput, or with ``stream=True`` an iterator of events.
 
         Streaming alone yields RunContent, custom events and the control events
@@ -411,8 +419,14 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
 
     @overload
     def arun(
-        self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]
+        self, input: Any, *, stream: Literal[True], yield_run_output: Literal[False] = ...,
+        **options: Unpack[RunStreamOptions],
     ) -> AsyncRunStream[SchemaT]: ...
+
+    @overload
+    def arun(
+        self, input: Any, *, stream: Literal[True], yield_run_output: Literal[True], **options: Unpack[RunStreamOptions]
+    ) -> AsyncRunStream[SchemaT, StreamItem[SchemaT]]: ...
 
     @overload
     def arun(
@@ -437,7 +451,7 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
         metadata: Optional[dict[str, Any]] = None,
-    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT]]:
+    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT, StreamItem[SchemaT]]]:
         """Async :meth:`run`: ``await agent.arun(...)``, or ``async for event in agent.arun(..., stream=True)``."""
         ctx = self._context(
             input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,

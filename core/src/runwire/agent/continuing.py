@@ -14,13 +14,13 @@ from runwire.run.context import RunContext
 from runwire.run.continuation import apply_updates, check_continuable, tools_from_requirements
 from runwire.run.events import RunCancelledEvent, RunOutputEvent
 from runwire.run.output import RunOutput, RunStatus
-from runwire.run.stream import AsyncRunStream, RunStream
+from runwire.run.stream import AsyncRunStream, RunStream, StreamItem
 from runwire.run.sync_bridge import get_runner
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from runwire.agent.options import ContinueOptions
+    from runwire.agent.options import ContinueOptions, ContinueStreamOptions
     from runwire.models.base import Model
     from runwire.run.durability import Durability
     from runwire.storage.base import Storage
@@ -92,17 +92,26 @@ class AgentContinuing(Generic[SchemaT]):
 
     @overload
     def continue_run(
-        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[False] = ..., **options: Unpack[ContinueOptions]
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[False] = ...,
+        **options: Unpack[ContinueOptions],
     ) -> RunOutput[SchemaT]: ...
 
     @overload
     def continue_run(
-        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], **options: Unpack[ContinueOptions]
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], yield_run_output: Literal[False] = ...,
+        **options: Unpack[ContinueStreamOptions],
     ) -> RunStream[SchemaT]: ...
 
     @overload
+    def continue_run(  # type: ignore[overload-overlap]  # the last one catches only a stream= that is not a literal
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], yield_run_output: Literal[True],
+        **options: Unpack[ContinueStreamOptions],
+    ) -> RunStream[SchemaT, StreamItem[SchemaT]]: ...
+
+    @overload
     def continue_run(
-        self, run_response: Optional[RunOutput] = ..., *, stream: Optional[bool] = ..., **options: Unpack[ContinueOptions]
+        self, run_response: Optional[RunOutput] = ..., *, stream: Optional[bool] = ...,
+        **options: Unpack[ContinueOptions],
     ) -> Union[RunOutput[SchemaT], RunStream[SchemaT]]: ...
 
     def continue_run(
@@ -117,7 +126,7 @@ class AgentContinuing(Generic[SchemaT]):
         stream_events: Optional[bool] = None,
         stream_intermediate_steps: Optional[bool] = None,
         yield_run_output: bool = False,
-    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT]]:
+    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT, StreamItem[SchemaT]]]:
         """Resume a paused run once its waiting tools are confirmed, answered or executed.
 
         Give the paused ``run_response``, or ``run_id`` (and ``session_id``) of a run
@@ -135,17 +144,26 @@ class AgentContinuing(Generic[SchemaT]):
 
     @overload
     def acontinue_run(
-        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[False] = ..., **options: Unpack[ContinueOptions]
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[False] = ...,
+        **options: Unpack[ContinueOptions],
     ) -> Coroutine[Any, Any, RunOutput[SchemaT]]: ...
 
     @overload
     def acontinue_run(
-        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], **options: Unpack[ContinueOptions]
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], yield_run_output: Literal[False] = ...,
+        **options: Unpack[ContinueStreamOptions],
     ) -> AsyncRunStream[SchemaT]: ...
 
     @overload
     def acontinue_run(
-        self, run_response: Optional[RunOutput] = ..., *, stream: Optional[bool] = ..., **options: Unpack[ContinueOptions]
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], yield_run_output: Literal[True],
+        **options: Unpack[ContinueStreamOptions],
+    ) -> AsyncRunStream[SchemaT, StreamItem[SchemaT]]: ...
+
+    @overload
+    def acontinue_run(
+        self, run_response: Optional[RunOutput] = ..., *, stream: Optional[bool] = ...,
+        **options: Unpack[ContinueOptions],
     ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT]]: ...
 
     def acontinue_run(
@@ -160,7 +178,7 @@ class AgentContinuing(Generic[SchemaT]):
         stream_events: Optional[bool] = None,
         stream_intermediate_steps: Optional[bool] = None,
         yield_run_output: bool = False,
-    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT]]:
+    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT, StreamItem[SchemaT]]]:
         """Async :meth:`continue_run`: awaitable, or with ``stream=True`` an async iterator."""
         all_events = self._all_events(stream_events, stream_intermediate_steps)
         updated_tools = _answers(updated_tools, requirements)

@@ -7,8 +7,8 @@ from typing import Any, Optional, Sequence, TypedDict, Union
 from runwire.media import Audio, File, Image, Video
 
 
-class RunOptions(TypedDict, total=False):
-    """Everything ``run()`` and ``arun()`` accept besides ``input`` and ``stream``."""
+class RunStreamOptions(TypedDict, total=False):
+    """Everything ``run()`` and ``arun()`` accept besides ``input``, ``stream`` and ``yield_run_output``."""
 
     stream_events: Optional[bool]
     stream_intermediate_steps: Optional[bool]
@@ -21,12 +21,18 @@ class RunOptions(TypedDict, total=False):
     videos: Optional[Sequence[Union[Video, str]]]
     files: Optional[Sequence[Union[File, str]]]
     store_events: Optional[bool]
-    yield_run_output: bool
     metadata: Optional[dict[str, Any]]
 
 
-class ContinueOptions(TypedDict, total=False):
-    """Everything ``continue_run()`` and ``acontinue_run()`` accept besides ``run_response`` and ``stream``."""
+class RunOptions(RunStreamOptions, total=False):
+    """Everything ``run()`` and ``arun()`` accept besides ``input`` and ``stream``."""
+
+    yield_run_output: bool
+
+
+class ContinueStreamOptions(TypedDict, total=False):
+    """Everything ``continue_run()`` and ``acontinue_run()`` accept besides ``run_response``, ``stream`` and
+    ``yield_run_output``."""
 
     run_id: Optional[str]
     session_id: Optional[str]
@@ -34,4 +40,9 @@ class ContinueOptions(TypedDict, total=False):
     requirements: Optional[Sequence[Any]]
     stream_events: Optional[bool]
     stream_intermediate_steps: Optional[bool]
+
+
+class ContinueOptions(ContinueStreamOptions, total=False):
+    """Everything ``continue_run()`` and ``acontinue_run()`` accept besides ``run_response`` and ``stream``."""
+
     yield_run_output: bool

@@ -7,14 +7,17 @@ the run's output is on ``.run_output``, and its attributes (``events``,
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Callable, Generic, Iterator, Optional, Self, cast
+from typing import Any, AsyncIterator, Callable, Generic, Iterator, Optional, Self, Union, cast
 
-from runwire._typing import ContentT
+from runwire._typing import ContentT, ItemT
 from runwire.run.context import RunContext
 from runwire.run.event_union import RunStreamEvent
 from runwire.run.events import ALWAYS_STREAMED, RunOutputEvent
 from runwire.run.loop import next_event
 from runwire.run.output import RunOutput
+
+StreamItem = Union[RunStreamEvent, RunOutput[ContentT]]
+"""What ``run(stream=True, yield_run_output=True)`` yields: its events, then its ``RunOutput``."""
 
 
 class _StreamBase(Generic[ContentT]):
@@ -69,9 +72,9 @@ class _StreamBase(Generic[ContentT]):
                 return event
 
 
-class RunStream(_StreamBase[ContentT], Iterator[RunStreamEvent]):
-    """A sync iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`);
-    ``run_output`` is the run's ``RunOutput[ContentT]``."""
+class RunStream(_StreamBase[ContentT], Iterator[ItemT]):
+    """A sync iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`, then the
+    ``RunOutput`` with ``yield_run_output=True``); ``run_output`` is the run's ``RunOutput[ContentT]``."""
 
     def __init__(
         self,
@@ -88,15 +91,15 @@ class RunStream(_StreamBase[ContentT], Iterator[RunStreamEvent]):
     def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> RunStreamEvent:
+    def __next__(self) -> ItemT:
         if self.finished:
             raise StopIteration
         try:
-            return cast(RunStreamEvent, self._runner(self._next_visible()))
+            return cast(ItemT, self._runner(self._next_visible()))
         except StopAsyncIteration:
             last = self._output_last()
             if last is not None:
-                return last  # type: ignore[return-value]
+                return cast(ItemT, last)
             raise StopIteration from None
 
     def close(self) -> None:
@@ -112,22 +115,22 @@ class RunStream(_StreamBase[ContentT], Iterator[RunStreamEvent]):
         self.close()
 
 
-class AsyncRunStream(_StreamBase[ContentT], AsyncIterator[RunStreamEvent]):
-    """An async iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`);
-    ``run_output`` is the run's ``RunOutput[ContentT]``."""
+class AsyncRunStream(_StreamBase[ContentT], AsyncIterator[ItemT]):
+    """An async iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`, then the
+    ``RunOutput`` with ``yield_run_output=True``); ``run_output`` is the run's ``RunOutput[ContentT]``."""
 
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> RunStreamEvent:
+    async def __anext__(self) -> ItemT:
         if self.finished:
             raise StopAsyncIteration
         try:
-            return cast(RunStreamEvent, await self._next_visible())
+            return cast(ItemT, await self._next_visible())
         except StopAsyncIteration:
             last = self._output_last()
             if last is not None:
-                return last  # type: ignore[return-value]
+                return cast(ItemT, last)
             raise
 
     async def aclose(self) -> None:
