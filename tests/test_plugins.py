@@ -135,9 +135,9 @@ def test_bare_ids_still_go_to_the_bare_id_provider():
     Agent(model="ollama/llama3:8b")  # a colon inside a provider-style id is not a runwire prefix
 
 
-def _install(src: Path, target: Path) -> dict:
+def _install(target: Path, *srcs: Path) -> dict:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(src)], check=True, capture_output=True, timeout=300)
+                    "--target", str(target), *map(str, srcs)], check=True, capture_output=True, timeout=300)
     import os
 
     env = dict(os.environ)
@@ -145,18 +145,20 @@ def _install(src: Path, target: Path) -> dict:
     return env
 
 
-WALKTHROUGH = Path(__file__).resolve().parent.parent / "examples" / "plugin_walkthrough" / "runwire-weather"
+WALKTHROUGHS = Path(__file__).resolve().parent.parent / "examples" / "plugin_walkthrough"
+WALKTHROUGH = WALKTHROUGHS / "runwire-weather"
+TINYCHAT = WALKTHROUGHS / "runwire-tinychat"
 
 
 def test_a_pip_installed_plugin_works_end_to_end_through_entry_points(tmp_path):
-    env = _install(WALKTHROUGH, tmp_path / "site")
+    env = _install(tmp_path / "site", WALKTHROUGH)
     listing = subprocess.run([sys.executable, "-m", "runwire.cli", "plugins", "--json"], env=env,
                              capture_output=True, text=True, timeout=120)
     assert listing.returncode == 0, listing.stderr
     plugins = {p["name"]: p for p in json.loads(listing.stdout)}
     weather = plugins["weather"]
     assert weather["distribution"] == "runwire-weather" and weather["version"] == "0.1.0"
-    assert weather["registered"] == {"tools": ["get_weather"], "sinks": ["console"]}
+    assert weather["registered"] == {"tools": ["get_weather"], "sinks": ["console"], "event_types": ["StationRead"]}
     code = (
         "from runwire.agent import Agent\n"
         "from runwire.testing import ScriptedModel, ToolCall\n"
@@ -169,10 +171,40 @@ def test_a_pip_installed_plugin_works_end_to_end_through_entry_points(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "RESULT Sunny, 21 °C in Oslo" in run.stdout
     assert "[console sink] RunStarted" in run.stderr and "[console sink] RunCompleted" in run.stderr
+    assert "[console sink] CustomEvent" in run.stderr and "[console sink] finished run=" in run.stderr
     # the walkthrough's own tests pass against the installed distribution
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(WALKTHROUGH / "tests")],
                            env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert tests.returncode == 0 and "2 passed" in tests.stdout, tests.stdout + tests.stderr
+    assert tests.returncode == 0 and "3 passed" in tests.stdout, tests.stdout + tests.stderr
+
+
+def test_a_pip_installed_provider_tool_and_event_work_together_from_the_cli(tmp_path):
+    from runwire.testing import ToolCall
+    from runwire.testing.openai_stub import OpenAIStub
+
+    env = _install(tmp_path / "site", WALKTHROUGH, TINYCHAT)
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    with OpenAIStub([[ToolCall("get_weather", {"city": "Oslo"})], "It is sunny in Oslo."]) as stub:
+        env["TINYCHAT_BASE_URL"] = stub.url
+        run = subprocess.run([sys.executable, "-m", "runwire.cli", "run", "Weather in Oslo?", "--model",
+                              "tinychat:qwen2.5", "--tool", "get_weather", "--db", db, "--show-events"],
+                             env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert stub.requests[0].body["model"] == "qwen2.5"
+        assert stub.requests[0].body["tools"][0]["function"]["name"] == "get_weather"
+    lines = run.stdout.splitlines()
+    assert "[CustomEvent] StationRead city='Oslo' station='oslo-central' temperature_c=21.0" in lines, run.stdout
+    assert "It is sunny in Oslo." in lines and "[RunCompleted]" in lines, run.stdout
+    run_id = run.stderr.split("runwire: run ", 1)[1].split()[0]
+    # another process reads the stored run back: the custom event is its class again, with typed fields
+    show = subprocess.run([sys.executable, "-m", "runwire.cli", "runs", "show", run_id[:8], "--db", db],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert show.returncode == 0, show.stderr
+    assert "StationRead city='Oslo' station='oslo-central' temperature_c=21.0" in show.stdout, show.stdout
+    # the provider walkthrough's own tests (the model conformance suite included) pass against the installed plugin
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TINYCHAT / "tests")],
+                           env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert tests.returncode == 0 and "13 passed" in tests.stdout, tests.stdout + tests.stderr
 
 
 def test_cli_lists_models_tools_and_runs_plugin_commands(capsys):
@@ -190,7 +222,13 @@ def test_cli_lists_models_tools_and_runs_plugin_commands(capsys):
     assert "broken_import" in listing and "ERROR import: ImportError: this plugin needs libfoo" in listing
 
 
-def test_contributing_walkthrough_shows_the_tested_code():
+def test_contributing_walkthroughs_show_the_tested_code():
     doc = (Path(__file__).resolve().parent.parent / "CONTRIBUTING.md").read_text()
-    for name in ("pyproject.toml", "src/runwire_weather/__init__.py", "tests/test_weather.py"):
-        assert (WALKTHROUGH / name).read_text().strip() in doc, f"CONTRIBUTING.md is out of date with {name}"
+    blocks = [block.split("\n", 1)[1] for block in doc.split("```")[1::2]]  # each fenced block, without its language
+    shown = 0
+    for plugin in (WALKTHROUGH, TINYCHAT):
+        for path in [plugin / "pyproject.toml", *sorted((plugin / "src").rglob("*.py")), *sorted((plugin / "tests").rglob("*.py"))]:
+            text = path.read_text()
+            assert text in blocks, f"CONTRIBUTING.md does not show {path.relative_to(WALKTHROUGHS)} as it is"
+            shown += 1
+    assert shown == 6

@@ -42,8 +42,9 @@ def _mypy_strict(*paths: str) -> subprocess.CompletedProcess[str]:
                            *paths], capture_output=True, text=True, timeout=600, cwd=ROOT)
 
 
-def test_plugins_type_check_strictly():
-    result = _mypy_strict(*sorted(str(p) for p in (ROOT / "plugins").glob("*/src")))
+def test_plugins_type_check_strictly():  # the plugins here and the walkthroughs' example plugins
+    result = _mypy_strict(*sorted(str(p) for p in [*(ROOT / "plugins").glob("*/src"),
+                                                   *(ROOT / "examples" / "plugin_walkthrough").glob("*/src")]))
     assert result.returncode == 0, result.stdout[-3000:]
 
 
@@ -52,7 +53,9 @@ def test_user_code_type_checks_strictly_against_the_public_api(tmp_path):
     readme = (ROOT / "README.md").read_text()
     snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
     (tmp_path / "readme_snippet.py").write_text(snippet)
-    result = _mypy_strict(str(tmp_path / "readme_snippet.py"), str(ROOT / "tests" / "typing_samples" / "first_hour.py"))
+    samples = sorted(str(p) for p in (ROOT / "tests" / "typing_samples").glob("*.py"))
+    assert len(samples) >= 2
+    result = _mypy_strict(str(tmp_path / "readme_snippet.py"), *samples)
     assert result.returncode == 0, result.stdout[-3000:]
 
 
@@ -65,9 +68,20 @@ def test_type_checker_catches_the_mistakes_the_types_are_for(tmp_path):
         "    print(event.tool)\n"  # not every event has a tool: narrow first
         "    if event.event == 'RunContent':\n"
         "        print(event.tool)\n"  # RunContent has none
+        "from pydantic import BaseModel\n\n\n"
+        "class Movie(BaseModel):\n    title: str\n\n\n"
+        "movie = Agent(output_schema=Movie).run('x')\n"
+        "print(movie.content.year)\n"  # 23: a Movie has no year
+        "year: int = movie.content.title\n"  # 24: title is a str
+        "Agent(output_schema=int)\n"  # 25: a schema is a pydantic model (or a JSON-schema dict)
     )
     result = _mypy_strict(str(tmp_path / "mistakes.py"))
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert any("mistakes.py:10:" in e and "incompatible type \"int\"; expected \"str\"" in e for e in errors), errors
     assert any("mistakes.py:12:" in e and "has no attribute \"tool\"" in e for e in errors), errors
     assert any("mistakes.py:14:" in e and "\"RunContentEvent\" has no attribute \"tool\"" in e for e in errors), errors
+    assert any("mistakes.py:23:" in e and "\"Movie\" has no attribute \"year\"" in e for e in errors), errors
+    assert any("mistakes.py:24:" in e and "expression has type \"str\", variable has type \"int\"" in e
+               for e in errors), errors
+    assert any("mistakes.py:25:" in e and "type variable \"SchemaT\" of \"Agent\" cannot be \"int\"" in e
+               for e in errors), errors

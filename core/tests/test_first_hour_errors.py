@@ -97,15 +97,28 @@ def test_image_url_strings_become_images_and_other_strings_are_refused():
         input_to_messages("what is this?", images=["cat.png"])
     agent = Agent(model=ScriptedModel(["a cat"]))
     with pytest.raises(TypeError, match=r"Image\(filepath='path/to/file'\)"):
-        agent.run("what is this?", images=["cat.png"])  # type: ignore[list-item]
+        agent.run("what is this?", images=["cat.png"])
 
 
 def test_a_run_with_a_url_string_image_reaches_the_model_as_an_image():
     model = ScriptedModel(["a cat"])
-    out = Agent(model=model).run("what is this?", images=["https://example.com/cat.png"])  # type: ignore[list-item]
+    out = Agent(model=model).run("what is this?", images=["https://example.com/cat.png"])
     assert out.content == "a cat"
     sent = model.requests[-1].messages[-1]
     assert [i.url for i in sent.images] == ["https://example.com/cat.png"]
+    assert out.images == sent.images and isinstance(out.images[0], Image)  # the run keeps the Image, not the str
+
+
+def test_an_output_schema_that_is_not_a_pydantic_model_fails_at_agent():
+    @dataclass
+    class Movie:
+        title: str
+
+    with pytest.raises(TypeError, match=r"output_schema takes a pydantic model class or a JSON-schema dict; "
+                                        r"got the class Movie, which is not a pydantic model. Write `class Movie\(pydantic"):
+        Agent(model=ScriptedModel(["{}"]), output_schema=Movie)  # type: ignore[type-var]
+    with pytest.raises(TypeError, match=r"got str 'Movie'"):
+        Agent(model=ScriptedModel(["{}"]), output_schema="Movie")  # type: ignore[arg-type]
 
 
 def test_tool_yielding_events_still_runs_after_the_checks():

@@ -216,6 +216,23 @@ def test_structured_output_parses_into_the_schema():
     assert isinstance(out.content, Story) and out.content.title == "Robot" and out.content_type == "Story"
 
 
+class Poem(BaseModel):  # module level, so a RunOutput holding one pickles
+    title: str
+    lines: int
+
+
+def test_a_structured_run_output_is_generic_for_checkers_and_plain_at_run_time():
+    import pickle
+
+    agent = Agent[Poem](model=ScriptedModel(['{"title": "Rain", "lines": 4}']), output_schema=Poem)  # subscripting works
+    out = agent.run("x")
+    assert type(out) is RunOutput and isinstance(out, RunOutput) and out.content == Poem(title="Rain", lines=4)
+    again = pickle.loads(pickle.dumps(out))
+    assert again.content == out.content and again.run_id == out.run_id and again.status == "completed"
+    back = RunOutput[Poem].from_dict(out.to_json_dict())  # read back from JSON, content is the plain data
+    assert back.content == {"title": "Rain", "lines": 4} and back.content_type == "Poem"
+
+
 def test_sync_streaming_from_inside_a_running_loop():
     async def main():
         stream = Agent(model=ScriptedModel(["from a notebook"])).run("x", stream=True, stream_events=True)

@@ -60,3 +60,7 @@ def tools_keep_their_signatures() -> None:
     assert_type(get_weather("Oslo", days=2), str)
     assert_type(delete_file("x"), bool)
     get_weather.entrypoint("Oslo")
+
+
+def media_by_url(agent: Agent) -> None:
+    agent.run("What is in this picture?", images=["https://example.com/cat.png"])  # a URL string is an Image

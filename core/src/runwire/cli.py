@@ -65,8 +65,7 @@ def _print_events(stream: Any) -> int:
             in_text = False
         detail = ""
         if isinstance(event, CustomEvent):
-            fields = {k: v for k, v in event.to_dict().items() if k not in _COMMON_FIELDS}
-            detail = f"{type(event).__name__} " + " ".join(f"{k}={v!r}" for k, v in fields.items())
+            detail = _custom_detail(event)
         elif event.event == "RunError":
             detail = f"{event.error_type}: {event.content}"
             status = 1
@@ -83,6 +82,12 @@ def _print_events(stream: Any) -> int:
 
 _COMMON_FIELDS = frozenset({"event", "created_at", "run_id", "session_id", "agent_id", "agent_name", "content",
                             "event_class", "tool_call_id"})
+
+
+def _custom_detail(event: Any) -> str:
+    """A custom event's class and its own fields: ``StationRead city='Oslo' temperature_c=21.0``."""
+    fields = {k: v for k, v in event.to_dict().items() if k not in _COMMON_FIELDS}
+    return f"{type(event).__name__} " + " ".join(f"{k}={v!r}" for k, v in fields.items())
 
 
 def _print_metrics(metrics: Any) -> None:
@@ -181,6 +186,7 @@ async def _find_run_ids(storage: Any, prefix: str) -> list[str]:
 
 
 def _cmd_runs_show(args: argparse.Namespace) -> int:
+    from runwire.run.events import CustomEvent
     from runwire.run.sync_bridge import get_runner
 
     storage = _existing_storage(args)
@@ -207,6 +213,8 @@ def _cmd_runs_show(args: argparse.Namespace) -> int:
             detail = f"{event.tool.tool_name}({json.dumps(event.tool.tool_args)}) -> {str(event.tool.result)[:60]}"
         elif event.event in ("RunError", "RunCancelled"):
             detail = str(getattr(event, "content", None) or getattr(event, "reason", ""))
+        elif isinstance(event, CustomEvent):
+            detail = _custom_detail(event)[:200]
         print(f"  +{event.created_at - start:8.3f}s  {event.event:<28} {detail}")
     if str(run.status) == "running":
         print("  (no RunCompleted: the run is in progress, or its process stopped before it finished: "

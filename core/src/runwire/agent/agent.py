@@ -21,8 +21,9 @@ from typing import (
 )
 
 from runwire._ids import new_id
+from runwire._typing import SchemaT
 from runwire.agent.cancelling import acancel_run_method, cancel_run_method
-from runwire.agent.checks import check_options
+from runwire.agent.checks import check_options, check_output_schema
 from runwire.agent.continuing import AgentContinuing
 from runwire.agent.lifecycle import AgentLifecycle
 from runwire.agent.prompt import system_message
@@ -31,17 +32,17 @@ from runwire.exceptions import RunFailedError
 from runwire.media import Audio, File, Image, Video
 from runwire.run.context import RunContext
 from runwire.run.events import RunEvent, RunOutputEvent
-from runwire.run.input import input_to_messages
+from runwire.run.input import input_to_messages, run_media
 from runwire.run.loop import current_task, run_loop
 from runwire.run.output import RunOutput, RunStatus
-from runwire.run.stream import AsyncRunStream, RunStream
+from runwire.run.stream import AsyncRunStream, RunStream, StreamItem
 from runwire.run.sync_bridge import get_runner
 from runwire.sinks.dispatch import default_sinks, resolve_sink, with_sinks
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from runwire.agent.options import RunOptions
+    from runwire.agent.options import RunOptions, RunStreamOptions
     from runwire.models.base import Model
     from runwire.run.durability import Durability
     from runwire.sinks.base import EventSink
@@ -52,12 +53,16 @@ if TYPE_CHECKING:
 DEFAULT_EVENTS_TO_SKIP = frozenset({RunEvent.run_content.value})
 
 
-class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
+class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
     """An agent: a model, instructions and tools.
 
     ``model`` is a Model object or a string ``"provider:model-id"`` (e.g.
     ``"llamacpp:gemma-3-270m"``, ``"litellm:openai/gpt-5-mini"``); None uses the
     embedded default model when a provider plugin offers one.
+
+    Generic in its output schema: ``Agent(output_schema=Movie)`` is an ``Agent[Movie]``, whose
+    ``run()`` returns a ``RunOutput[Movie]`` (``content`` is a ``Movie`` for type checkers). Without
+    a schema (or with a JSON-schema dict) it is an ``Agent[Any]`` and ``content`` is ``Any``.
     """
 
     def __init__(
@@ -73,7 +78,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         markdown: bool = False,
         tools: Optional[Sequence[Any]] = None,
         tool_choice: Union[str, dict[str, Any], None] = None,
-        output_schema: Any = None,
+        output_schema: Union[type[SchemaT], dict[str, Any], None] = None,
         stream: bool = False,
         stream_events: bool = False,
         stream_intermediate_steps: Optional[bool] = None,
@@ -103,6 +108,7 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         durability: Optional["Durability"] = None,
     ) -> None:
         check_options(max_turns, tool_call_limit, tools, model, memory_model, parser_model, output_model, reasoning_model)
+        check_output_schema(output_schema)
         self.model = model
         self.name = name
         self._id = id
@@ -267,14 +273,15 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         session_id: Optional[str],
         session_state: Optional[dict[str, Any]],
         run_id: Optional[str],
-        images: Optional[Sequence[Image]],
-        audio: Optional[Sequence[Audio]],
-        videos: Optional[Sequence[Video]],
-        files: Optional[Sequence[File]],
+        images: Optional[Sequence[Union[Image, str]]],
+        audio: Optional[Sequence[Union[Audio, str]]],
+        videos: Optional[Sequence[Union[Video, str]]],
+        files: Optional[Sequence[Union[File, str]]],
         store_events: Optional[bool],
         metadata: Optional[dict[str, Any]] = None,
     ) -> "RunContext":
         model = self.get_model()
+        images, audio, videos, files = run_media(images, audio, videos, files)  # URL strings become media objects
         messages = input_to_messages(
             input, images=images, audio=audio, videos=videos, files=files, media_root=self.media_root
         )
@@ -293,10 +300,10 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
             model_provider=model.provider,
             messages=messages,
             input=input,
-            images=list(images) if images else None,
-            audio=list(audio) if audio else None,
-            videos=list(videos) if videos else None,
-            files=list(files) if files else None,
+            images=images or None,
+            audio=audio or None,
+            videos=videos or None,
+            files=files or None,
             metadata=metadata,
         )
         state = session_state if session_state is not None else dict(self.session_state or {})
@@ -349,15 +356,25 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
 
     # -- running ---------------------------------------------------------------
     @overload
-    def run(self, input: Any, *, stream: Literal[False] = ..., **options: Unpack[RunOptions]) -> RunOutput: ...
+    def run(
+        self, input: Any, *, stream: Literal[False] = ..., **options: Unpack[RunOptions]
+    ) -> RunOutput[SchemaT]: ...
 
     @overload
-    def run(self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]) -> "RunStream": ...
+    def run(
+        self, input: Any, *, stream: Literal[True], yield_run_output: Literal[False] = ...,
+        **options: Unpack[RunStreamOptions],
+    ) -> RunStream[SchemaT]: ...
+
+    @overload
+    def run(
+        self, input: Any, *, stream: Literal[True], yield_run_output: Literal[True], **options: Unpack[RunStreamOptions]
+    ) -> RunStream[SchemaT, StreamItem[SchemaT]]: ...
 
     @overload
     def run(
         self, input: Any, *, stream: Optional[bool] = ..., **options: Unpack[RunOptions]
-    ) -> Union[RunOutput, "RunStream"]: ...
+    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT]]: ...
 
     def run(
         self,
@@ -370,14 +387,14 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         session_id: Optional[str] = None,
         session_state: Optional[dict[str, Any]] = None,
         run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
+        images: Optional[Sequence[Union[Image, str]]] = None,
+        audio: Optional[Sequence[Union[Audio, str]]] = None,
+        videos: Optional[Sequence[Union[Video, str]]] = None,
+        files: Optional[Sequence[Union[File, str]]] = None,
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
         metadata: Optional[dict[str, Any]] = None,
-    ) -> Union[RunOutput, "RunStream"]:
+    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT, StreamItem[SchemaT]]]:
         """Run the agent on ``input``; a RunOutput, or with ``stream=True`` an iterator of events.
 
         Streaming alone yields RunContent, custom events and the control events
@@ -398,15 +415,23 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
     @overload
     def arun(
         self, input: Any, *, stream: Literal[False] = ..., **options: Unpack[RunOptions]
-    ) -> Coroutine[Any, Any, RunOutput]: ...
+    ) -> Coroutine[Any, Any, RunOutput[SchemaT]]: ...
 
     @overload
-    def arun(self, input: Any, *, stream: Literal[True], **options: Unpack[RunOptions]) -> "AsyncRunStream": ...
+    def arun(
+        self, input: Any, *, stream: Literal[True], yield_run_output: Literal[False] = ...,
+        **options: Unpack[RunStreamOptions],
+    ) -> AsyncRunStream[SchemaT]: ...
+
+    @overload
+    def arun(
+        self, input: Any, *, stream: Literal[True], yield_run_output: Literal[True], **options: Unpack[RunStreamOptions]
+    ) -> AsyncRunStream[SchemaT, StreamItem[SchemaT]]: ...
 
     @overload
     def arun(
         self, input: Any, *, stream: Optional[bool] = ..., **options: Unpack[RunOptions]
-    ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]: ...
+    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT]]: ...
 
     def arun(
         self,
@@ -419,14 +444,14 @@ class Agent(AgentContinuing, SessionAPI, AgentLifecycle):
         session_id: Optional[str] = None,
         session_state: Optional[dict[str, Any]] = None,
         run_id: Optional[str] = None,
-        images: Optional[Sequence[Image]] = None,
-        audio: Optional[Sequence[Audio]] = None,
-        videos: Optional[Sequence[Video]] = None,
-        files: Optional[Sequence[File]] = None,
+        images: Optional[Sequence[Union[Image, str]]] = None,
+        audio: Optional[Sequence[Union[Audio, str]]] = None,
+        videos: Optional[Sequence[Union[Video, str]]] = None,
+        files: Optional[Sequence[Union[File, str]]] = None,
         store_events: Optional[bool] = None,
         yield_run_output: bool = False,
         metadata: Optional[dict[str, Any]] = None,
-    ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]:
+    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT, StreamItem[SchemaT]]]:
         """Async :meth:`run`: ``await agent.arun(...)``, or ``async for event in agent.arun(..., stream=True)``."""
         ctx = self._context(
             input, user_id=user_id, session_id=session_id, session_state=session_state, run_id=run_id,

@@ -25,3 +25,14 @@ def check_options(max_turns: int, tool_call_limit: Optional[int], tools: Optiona
             if callable(item) and not isinstance(item, (Function, type)) and not is_toolkit(item):
                 name = getattr(item, "__name__", None) or type(item).__name__
                 check_signature(item, name, tuple(INJECTED_PARAMS))
+
+
+def check_output_schema(schema: Any) -> None:
+    """Raise unless ``schema`` is None, a pydantic model class or a JSON-schema dict (what structured output takes)."""
+    if schema is None or isinstance(schema, dict) or hasattr(schema, "model_validate_json"):
+        return
+    got = f"the class {schema.__name__}, which is not a pydantic model" if isinstance(schema, type) else (
+        f"{type(schema).__name__} {str(schema)[:80]!r}")
+    raise TypeError(f"output_schema takes a pydantic model class or a JSON-schema dict; got {got}. Write "
+                    "`class Movie(pydantic.BaseModel): ...` and pass output_schema=Movie, or pass the JSON schema "
+                    "as a dict")

@@ -6,23 +6,28 @@ agent's storage, whose status has the last word (see ``storage.claim_run``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, AsyncIterator, Coroutine, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Coroutine, Generic, Literal, Optional, Sequence, Union, overload
+
+from runwire._typing import SchemaT
 
 from runwire.run.context import RunContext
 from runwire.run.continuation import apply_updates, check_continuable, tools_from_requirements
 from runwire.run.events import RunCancelledEvent, RunOutputEvent
 from runwire.run.output import RunOutput, RunStatus
-from runwire.run.stream import AsyncRunStream, RunStream
+from runwire.run.stream import AsyncRunStream, RunStream, StreamItem
 from runwire.run.sync_bridge import get_runner
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from runwire.agent.options import ContinueOptions, ContinueStreamOptions
     from runwire.models.base import Model
     from runwire.run.durability import Durability
     from runwire.storage.base import Storage
     from runwire.tools.function import Function
 
 
-class AgentContinuing:
+class AgentContinuing(Generic[SchemaT]):
     """Human-in-the-loop continuation, recovery of interrupted runs and cancelling of stored runs."""
 
     if TYPE_CHECKING:  # provided by Agent
@@ -85,6 +90,30 @@ class AgentContinuing:
             tool_call_limit=self.tool_call_limit, storage=self.get_storage(),
         )
 
+    @overload
+    def continue_run(
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[False] = ...,
+        **options: Unpack[ContinueOptions],
+    ) -> RunOutput[SchemaT]: ...
+
+    @overload
+    def continue_run(
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], yield_run_output: Literal[False] = ...,
+        **options: Unpack[ContinueStreamOptions],
+    ) -> RunStream[SchemaT]: ...
+
+    @overload
+    def continue_run(  # type: ignore[overload-overlap]  # the last one catches only a stream= that is not a literal
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], yield_run_output: Literal[True],
+        **options: Unpack[ContinueStreamOptions],
+    ) -> RunStream[SchemaT, StreamItem[SchemaT]]: ...
+
+    @overload
+    def continue_run(
+        self, run_response: Optional[RunOutput] = ..., *, stream: Optional[bool] = ...,
+        **options: Unpack[ContinueOptions],
+    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT]]: ...
+
     def continue_run(
         self,
         run_response: Optional[RunOutput] = None,
@@ -97,7 +126,7 @@ class AgentContinuing:
         stream_events: Optional[bool] = None,
         stream_intermediate_steps: Optional[bool] = None,
         yield_run_output: bool = False,
-    ) -> Union[RunOutput, "RunStream"]:
+    ) -> Union[RunOutput[SchemaT], RunStream[SchemaT, StreamItem[SchemaT]]]:
         """Resume a paused run once its waiting tools are confirmed, answered or executed.
 
         Give the paused ``run_response``, or ``run_id`` (and ``session_id``) of a run
@@ -113,6 +142,30 @@ class AgentContinuing:
                              yield_run_output=yield_run_output)
         return runner(self._drain(ctx, True))
 
+    @overload
+    def acontinue_run(
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[False] = ...,
+        **options: Unpack[ContinueOptions],
+    ) -> Coroutine[Any, Any, RunOutput[SchemaT]]: ...
+
+    @overload
+    def acontinue_run(
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], yield_run_output: Literal[False] = ...,
+        **options: Unpack[ContinueStreamOptions],
+    ) -> AsyncRunStream[SchemaT]: ...
+
+    @overload
+    def acontinue_run(
+        self, run_response: Optional[RunOutput] = ..., *, stream: Literal[True], yield_run_output: Literal[True],
+        **options: Unpack[ContinueStreamOptions],
+    ) -> AsyncRunStream[SchemaT, StreamItem[SchemaT]]: ...
+
+    @overload
+    def acontinue_run(
+        self, run_response: Optional[RunOutput] = ..., *, stream: Optional[bool] = ...,
+        **options: Unpack[ContinueOptions],
+    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT]]: ...
+
     def acontinue_run(
         self,
         run_response: Optional[RunOutput] = None,
@@ -125,12 +178,12 @@ class AgentContinuing:
         stream_events: Optional[bool] = None,
         stream_intermediate_steps: Optional[bool] = None,
         yield_run_output: bool = False,
-    ) -> Union[Coroutine[Any, Any, RunOutput], "AsyncRunStream"]:
+    ) -> Union[Coroutine[Any, Any, RunOutput[SchemaT]], AsyncRunStream[SchemaT, StreamItem[SchemaT]]]:
         """Async :meth:`continue_run`: awaitable, or with ``stream=True`` an async iterator."""
         all_events = self._all_events(stream_events, stream_intermediate_steps)
         updated_tools = _answers(updated_tools, requirements)
         if self.stream if stream is None else stream:
-            holder: list[AsyncRunStream] = []  # the run is read from storage once iteration starts
+            holder: list[AsyncRunStream[SchemaT]] = []  # the run is read from storage once iteration starts
             stream_obj = AsyncRunStream(self._deferred(holder, run_response, run_id, session_id, updated_tools),
                                         None, all_events, yield_run_output=yield_run_output)
             holder.append(stream_obj)

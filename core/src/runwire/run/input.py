@@ -32,10 +32,10 @@ def _to_message(item: Any, media_root: Union[str, "os.PathLike[str]", None]) -> 
 def input_to_messages(
     value: Any,
     *,
-    images: Optional[Sequence[Image]] = None,
-    audio: Optional[Sequence[Audio]] = None,
-    videos: Optional[Sequence[Video]] = None,
-    files: Optional[Sequence[File]] = None,
+    images: Optional[Sequence[Union[Image, str]]] = None,
+    audio: Optional[Sequence[Union[Audio, str]]] = None,
+    videos: Optional[Sequence[Union[Video, str]]] = None,
+    files: Optional[Sequence[Union[File, str]]] = None,
     media_root: Union[str, "os.PathLike[str]", None] = None,
 ) -> list[Message]:
     """The messages a run's input becomes; media go on the last user message.
@@ -44,8 +44,7 @@ def input_to_messages(
     ``media_root`` (refused without one); Message and media objects are the
     application's own and are taken as they are.
     """
-    images, audio = _media_list(images, Image, "images"), _media_list(audio, Audio, "audio")
-    videos, files = _media_list(videos, Video, "videos"), _media_list(files, File, "files")
+    images, audio, videos, files = run_media(images, audio, videos, files)
     has_media = bool(images or audio or videos or files)
     if value is None:
         if not has_media:
@@ -80,6 +79,13 @@ def input_to_messages(
         target.videos = [*(target.videos or []), *(videos or [])] or None
         target.files = [*(target.files or []), *(files or [])] or None
     return messages
+
+
+def run_media(images: Any, audio: Any, videos: Any, files: Any) -> tuple[
+        Optional[list[Image]], Optional[list[Audio]], Optional[list[Video]], Optional[list[File]]]:
+    """A run's ``images=`` / ``audio=`` / ``videos=`` / ``files=`` as media objects (URL strings converted)."""
+    return (_media_list(images, Image, "images"), _media_list(audio, Audio, "audio"),
+            _media_list(videos, Video, "videos"), _media_list(files, File, "files"))
 
 
 def _media_list(items: Any, cls: type[Any], arg: str) -> Optional[list[Any]]:

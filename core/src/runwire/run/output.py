@@ -6,9 +6,10 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Generic, Optional
 
 from runwire._codec import dataclass_from_dict, dataclass_to_dict, to_jsonable
+from runwire._typing import ContentT
 from runwire.media import Audio, File, Image, Video
 from runwire.metrics import Metrics
 from runwire.models.message import Message
@@ -35,15 +36,21 @@ class RunStatus(str, Enum):
 
 
 @dataclass(eq=False)
-class RunOutput:
-    """The result of ``Agent.run()``: content, messages, tools, metrics and (optionally) events."""
+class RunOutput(Generic[ContentT]):
+    """The result of ``Agent.run()``: content, messages, tools, metrics and (optionally) events.
+
+    Generic in its ``content``: ``Agent(output_schema=Movie).run(...)`` is a ``RunOutput[Movie]``
+    whose ``content`` a type checker knows is a ``Movie`` (once the run completed; a paused or
+    cancelled run holds the text so far or None, a run read back from storage holds plain JSON
+    data). A bare ``RunOutput`` is ``RunOutput[Any]``.
+    """
 
     run_id: str = ""
     agent_id: Optional[str] = None
     agent_name: Optional[str] = None
     session_id: Optional[str] = None
     user_id: Optional[str] = None
-    content: Any = None
+    content: ContentT = None  # type: ignore[assignment]  # None until the run produced its content
     content_type: str = "str"
     reasoning_content: Optional[str] = None
     reasoning_steps: Optional[list[ReasoningStep]] = None

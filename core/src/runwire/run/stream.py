@@ -7,16 +7,20 @@ the run's output is on ``.run_output``, and its attributes (``events``,
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Callable, Iterator, Optional, cast
+from typing import Any, AsyncIterator, Callable, Generic, Iterator, Optional, Self, Union, cast
 
+from runwire._typing import ContentT, ItemT
 from runwire.run.context import RunContext
 from runwire.run.event_union import RunStreamEvent
 from runwire.run.events import ALWAYS_STREAMED, RunOutputEvent
 from runwire.run.loop import next_event
 from runwire.run.output import RunOutput
 
+StreamItem = Union[RunStreamEvent, RunOutput[ContentT]]
+"""What ``run(stream=True, yield_run_output=True)`` yields: its events, then its ``RunOutput``."""
 
-class _StreamBase:
+
+class _StreamBase(Generic[ContentT]):
     def __init__(self, events: AsyncIterator[RunOutputEvent], ctx: Optional[RunContext], all_events: bool,
                  yield_run_output: bool = False) -> None:
         self._events = events
@@ -27,7 +31,7 @@ class _StreamBase:
         if ctx is not None:
             ctx.wants_deltas = True  # a consumer reads the content as it comes
 
-    def _output_last(self) -> Optional[RunOutput]:
+    def _output_last(self) -> Optional[RunOutput[ContentT]]:
         if self._yield_output:
             self._yield_output = False
             return self.run_output
@@ -40,7 +44,7 @@ class _StreamBase:
         return self._ctx
 
     @property
-    def run_output(self) -> RunOutput:
+    def run_output(self) -> RunOutput[ContentT]:
         """The run's output (complete once the stream is exhausted)."""
         return self._context().output
 
@@ -68,8 +72,9 @@ class _StreamBase:
                 return event
 
 
-class RunStream(_StreamBase, Iterator[RunStreamEvent]):
-    """A sync iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`)."""
+class RunStream(_StreamBase[ContentT], Iterator[ItemT]):
+    """A sync iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`, then the
+    ``RunOutput`` with ``yield_run_output=True``); ``run_output`` is the run's ``RunOutput[ContentT]``."""
 
     def __init__(
         self,
@@ -83,18 +88,18 @@ class RunStream(_StreamBase, Iterator[RunStreamEvent]):
         super().__init__(events, ctx, all_events, yield_run_output)
         self._runner = runner
 
-    def __iter__(self) -> "RunStream":
+    def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> RunStreamEvent:
+    def __next__(self) -> ItemT:
         if self.finished:
             raise StopIteration
         try:
-            return cast(RunStreamEvent, self._runner(self._next_visible()))
+            return cast(ItemT, self._runner(self._next_visible()))
         except StopAsyncIteration:
             last = self._output_last()
             if last is not None:
-                return last  # type: ignore[return-value]
+                return cast(ItemT, last)
             raise StopIteration from None
 
     def close(self) -> None:
@@ -103,28 +108,29 @@ class RunStream(_StreamBase, Iterator[RunStreamEvent]):
             self.finished = True
             self._runner(self._events.aclose())  # type: ignore[attr-defined]
 
-    def __enter__(self) -> "RunStream":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-class AsyncRunStream(_StreamBase, AsyncIterator[RunStreamEvent]):
-    """An async iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`)."""
+class AsyncRunStream(_StreamBase[ContentT], AsyncIterator[ItemT]):
+    """An async iterator of a run's events (typed as :data:`~runwire.run.event_union.RunStreamEvent`, then the
+    ``RunOutput`` with ``yield_run_output=True``); ``run_output`` is the run's ``RunOutput[ContentT]``."""
 
-    def __aiter__(self) -> "AsyncRunStream":
+    def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> RunStreamEvent:
+    async def __anext__(self) -> ItemT:
         if self.finished:
             raise StopAsyncIteration
         try:
-            return cast(RunStreamEvent, await self._next_visible())
+            return cast(ItemT, await self._next_visible())
         except StopAsyncIteration:
             last = self._output_last()
             if last is not None:
-                return last  # type: ignore[return-value]
+                return cast(ItemT, last)
             raise
 
     async def aclose(self) -> None:
@@ -132,7 +138,7 @@ class AsyncRunStream(_StreamBase, AsyncIterator[RunStreamEvent]):
             self.finished = True
             await self._events.aclose()  # type: ignore[attr-defined]
 
-    async def __aenter__(self) -> "AsyncRunStream":
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -91,7 +91,7 @@ def _update(te: ToolExecution, answer: Any) -> dict[str, Any]:
 
 
 async def _paused_run(state: ServerState, session_id: str, tool_call_ids: set[str]) -> RunOutput:
-    for run in reversed(await state.storage.list_runs(session_id, status=RunStatus.paused.value)):
+    for run in (await state.storage.list_runs(session_id, status=RunStatus.paused.value))[::-1]:  # newest first
         if tool_call_ids <= {te.tool_call_id for te in run.tools if te.status == "paused"}:
             return run
     raise HTTPException(409, "no paused run of this thread waits on the answered interrupts "
