@@ -145,9 +145,13 @@ def litellm_work(url: str) -> Work:
         stream = await litellm.acompletion(model="openai/stub-model", api_base=url, api_key=KEY, messages=messages,
                                            stream=True, stream_options={"include_usage": True}, max_retries=0, **kwargs)
         calls: dict[int, dict[str, str]] = {}
+        text: list[str] = []
         async for chunk in stream:
             if chunk.choices:
-                for frag in chunk.choices[0].delta.tool_calls or ():
+                delta = chunk.choices[0].delta
+                if delta.content:  # the answer, as its users read it (runwire-litellm reads it too)
+                    text.append(delta.content)
+                for frag in delta.tool_calls or ():
                     slot = calls.setdefault(frag.index or 0, {"id": frag.id or "", "name": "", "args": ""})
                     slot["id"] = slot["id"] or frag.id or ""
                     slot["name"] += frag.function.name or ""
@@ -246,13 +250,23 @@ async def interleaved(table: dict[str, Work], rounds: int, quiet: float = 0.02) 
     for _ in range(rounds):
         for name, work in table.items():
             for kind, fn in work.items():
-                # background work left by the previous call (litellm logs in threads, garbage) is not this call's cost
                 await asyncio.sleep(quiet)
                 gc.collect()
+                before = asyncio.all_tasks()
                 start = time.perf_counter()
                 await fn()
                 samples.setdefault((name, kind), []).append(time.perf_counter() - start)
+                await _settle(before)
     return samples
+
+
+async def _settle(before: set[asyncio.Task[Any]], limit: float = 1.0) -> None:
+    """Let the tasks a call left behind finish before the next call is timed: litellm ends each stream by
+    scheduling its logging (``Logging.dispatch_success_handlers``, ``async_cache_streaming_response``: about
+    1.5 ms of event-loop work), which is that call's work, not the next one's."""
+    left = [t for t in asyncio.all_tasks() - before if not t.done() and t is not asyncio.current_task()]
+    if left:
+        await asyncio.wait(left, timeout=limit)
 
 
 def compare(section: str, samples: dict[Any, list[float]], ours: Any, theirs: Any, label: str,

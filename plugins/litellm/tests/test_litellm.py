@@ -133,6 +133,23 @@ def test_usage_and_cost_for_a_known_model():
     assert out.metrics.output_tokens == 3 and out.metrics.cost is not None and out.metrics.cost > 0
 
 
+def test_an_unpriced_model_has_no_cost_until_a_price_is_registered():
+    import litellm
+
+    name = "openai/runwire-unpriced-model"
+    with OpenAIStub(["one two three", "four five"]) as stub:
+        agent = Agent(model=model(stub, id=name))
+        first = agent.run("a")
+        assert first.metrics.output_tokens == 3 and first.metrics.cost is None
+        litellm.register_model({name: {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6,
+                                       "litellm_provider": "openai", "mode": "chat"}})
+        try:
+            second = agent.run("b")
+        finally:
+            litellm.model_cost.pop(name, None)
+    assert second.metrics.cost == second.metrics.input_tokens * 1e-6 + 2 * 2e-6
+
+
 def test_bare_model_ids_go_to_litellm():
     resolved = Agent(model="openai/gpt-5-mini").get_model()
     assert isinstance(resolved, LiteLLM) and resolved.id == "openai/gpt-5-mini"

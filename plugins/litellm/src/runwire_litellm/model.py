@@ -16,6 +16,25 @@ from runwire.models.message import ToolCall
 from runwire.utils.redact import redact_url, url_secrets
 
 _litellm: Any = None
+_HAS_ATTRIBUTE: dict[tuple[type, str], bool] = {}
+
+
+def _get(obj: Any, name: str) -> Any:
+    """``getattr(obj, name, None)`` without pydantic's slow path. litellm keeps most stream fields in a model's
+    extras and removes absent ones, so a plain getattr goes through pydantic's ``__getattr__`` and, for a missing
+    field (``usage`` on every chunk but the last, ``reasoning_content``), raises an AttributeError: about 8 us a
+    field, several a chunk, which was most of runwire-litellm's cost over litellm called directly."""
+    extra = getattr(obj, "__pydantic_extra__", None)
+    if extra and name in extra:
+        return extra[name]
+    fields = getattr(obj, "__dict__", None)
+    if fields is not None and name in fields:
+        return fields[name]
+    key = (type(obj), name)
+    known = _HAS_ATTRIBUTE.get(key)
+    if known is None:  # a property or class attribute: the slow way, once per class and name
+        known = _HAS_ATTRIBUTE[key] = extra is None or hasattr(type(obj), name)
+    return getattr(obj, name, None) if known else None
 
 
 def load_litellm() -> Any:
@@ -86,6 +105,7 @@ class LiteLLM(Model):
         self.max_backoff = max_backoff
         self.params = params
         self._environment_checked = False
+        self._unpriced: Optional[int] = None  # len(litellm.model_cost) when this model was found to have no price
 
     def __repr__(self) -> str:  # never shows the key
         return f"LiteLLM(id={self.id!r}, api_base={redact_url(self.api_base)!r})"
@@ -163,18 +183,19 @@ class LiteLLM(Model):
         streamed = 0
         try:
             async for chunk in stream:
-                chunk_usage = getattr(chunk, "usage", None)
+                chunk_usage = _get(chunk, "usage")
                 if chunk_usage:
                     usage = self._usage(chunk_usage)
-                if not chunk.choices:
+                choices = chunk.choices
+                if not choices:
                     continue
-                delta = chunk.choices[0].delta
-                content = getattr(delta, "content", None)
-                reasoning = getattr(delta, "reasoning_content", None)
+                delta = choices[0].delta
+                content = _get(delta, "content")
+                reasoning = _get(delta, "reasoning_content")
                 if content or reasoning:
                     streamed += 1
                     yield ModelDelta(content=content or None, reasoning_content=reasoning or None)
-                for fragment in getattr(delta, "tool_calls", None) or ():
+                for fragment in _get(delta, "tool_calls") or ():
                     slot = calls.setdefault(fragment.index or 0, {"id": None, "name": "", "arguments": ""})
                     if fragment.id:
                         slot["id"] = fragment.id
@@ -219,13 +240,22 @@ class LiteLLM(Model):
             reasoning_tokens=get(getattr(raw, "completion_tokens_details", None), "reasoning_tokens"),
             cache_read_tokens=get(getattr(raw, "prompt_tokens_details", None), "cached_tokens"),
         )
+        billed = _get(raw, "cost")  # litellm's own bill for the response, when it priced it while streaming
+        if isinstance(billed, (int, float)) and not isinstance(billed, bool):
+            usage.cost = float(billed)
+            return usage
+        litellm = load_litellm()
+        prices = len(litellm.model_cost)  # grows when a price is registered: then an unpriced model is asked again
+        if self._unpriced == prices:  # litellm's search for a price costs about 0.7 ms: once per model when there is none
+            usage.cost = None
+            return usage
         try:
-            prompt_cost, completion_cost = load_litellm().cost_per_token(
-                model=self.id, prompt_tokens=prompt, completion_tokens=completion
-            )
+            prompt_cost, completion_cost = litellm.cost_per_token(model=self.id, prompt_tokens=prompt,
+                                                                  completion_tokens=completion)
             usage.cost = prompt_cost + completion_cost
         except Exception:  # unknown model: no price
             usage.cost = None
+            self._unpriced = prices
         return usage
 
 
