@@ -69,8 +69,8 @@ def weather_tools(count: int) -> list[Callable[..., str]]:
     return tools
 
 
-def start_stub(delay: float = 0.0) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "stub_server.py"), "--words", str(CHUNKS),
+def start_stub(delay: float = 0.0, words: int = CHUNKS) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "stub_server.py"), "--words", str(words),
                              "--delay", str(delay)], stdout=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip()  # type: ignore[union-attr]
     return proc, url

@@ -66,8 +66,10 @@ async def collect(only: set[str]) -> list[Result]:
         results += await asyncio.to_thread(bench_llamacpp)
     if step("storage"):
         from bench_storage import bench_storage
+        from bench_storage_size import bench_storage_size
 
         results += await bench_storage()
+        results += await bench_storage_size()
     if step("cancel"):
         from bench_cancel import bench_cancel
 

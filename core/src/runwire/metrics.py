@@ -34,6 +34,14 @@ class ToolCallMetrics:
     duration: Optional[float] = None
 
 
+def generation_rate(output_tokens: int, duration: Optional[float], time_to_first_token: Optional[float]) -> Optional[float]:
+    """Output tokens per second of generation (after the first token); None without tokens or time."""
+    if not output_tokens or duration is None:
+        return None
+    gen = duration - (time_to_first_token or 0.0)
+    return output_tokens / gen if gen > 0 else None
+
+
 @dataclass
 class Metrics:
     """Metrics of a model call, or of a whole run (the sum of its calls).
@@ -62,10 +70,7 @@ class Metrics:
     @property
     def tokens_per_second(self) -> Optional[float]:
         """Output tokens per second of generation (after the first token)."""
-        if not self.output_tokens or self.duration is None:
-            return None
-        gen = self.duration - (self.time_to_first_token or 0.0)
-        return self.output_tokens / gen if gen > 0 else None
+        return generation_rate(self.output_tokens, self.duration, self.time_to_first_token)
 
     def add_usage(self, usage: "Usage | Metrics") -> None:
         """Add token counts and cost (written out: this runs once per model call)."""

@@ -15,11 +15,12 @@ from typing import Any, Callable, Optional, Sequence
 
 from runwire.run.output import RunOutput, RunStatus
 from runwire.storage.base import CLAIMABLE, SchemaVersionError, Session, Storage, UserMemory
+from runwire.storage.compact import compact, compact_event, expand_event
 from runwire.storage.jsoncodec import dumps as _dump
 from runwire.storage.jsoncodec import escape_text, unescape_text
 from runwire.storage.jsoncodec import loads as _load
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Op = tuple[str, Sequence[Sequence[Any]]]  # a statement and the parameter rows to run it with
 
@@ -46,6 +47,9 @@ def migrations(json_type: str) -> list[list[str]]:
             "ALTER TABLE runwire_sessions ADD COLUMN IF NOT EXISTS state_version INTEGER NOT NULL DEFAULT 0",
             "CREATE INDEX IF NOT EXISTS runwire_runs_status ON runwire_runs (status)",
         ],
+        # 3: runs and events are stored compacted (runwire.storage.compact): no DDL, but a runwire older than
+        # this must not read them, and the version says so
+        [],
     ]
 
 
@@ -205,7 +209,7 @@ class SQLStorage(Storage):
             data = {**data, "messages": [m for m in messages if not (isinstance(m, dict) and m.get("from_history"))]}
         return (escape_text(run.run_id), escape_text(run.session_id), escape_text(run.user_id),
                 escape_text(run.agent_id), str(data.get("status") or run.status), run.created_at, time.time(),
-                _dump(data), owner, lease_until)
+                _dump(compact(RunOutput, data)), owner, lease_until)
 
     async def save_run(self, run: RunOutput) -> None:
         await self.save_run_state(run)
@@ -310,8 +314,8 @@ class SQLStorage(Storage):
         rid, sid = escape_text(run_id), escape_text(session_id)
         return (
             "INSERT INTO runwire_events (run_id, seq, session_id, event, created_at, data) VALUES (?, ?, ?, ?, ?, ?)",
-            [(rid, start_seq + i, sid, escape_text(e.get("event")), e.get("created_at"), _dump(e))
-             for i, e in enumerate(events)],
+            [(rid, start_seq + i, sid, escape_text(e.get("event")), e.get("created_at"),
+              _dump(compact_event(e, run_id, session_id))) for i, e in enumerate(events)],
         )
 
     async def append_events(self, run_id: str, session_id: Optional[str], start_seq: int, events: list[dict[str, Any]]) -> None:
@@ -325,9 +329,10 @@ class SQLStorage(Storage):
 
     async def read_events(self, run_id: str, after: int = -1) -> list[tuple[int, dict[str, Any]]]:
         await self._ensure()
-        rows = await self._fetch("SELECT seq, data FROM runwire_events WHERE run_id = ? AND seq > ? ORDER BY seq",
-                                 (escape_text(run_id), after))
-        return [(int(r[0]), _load(r[1])) for r in rows]
+        rows = await self._fetch("SELECT seq, data, event, created_at, session_id FROM runwire_events "
+                                 "WHERE run_id = ? AND seq > ? ORDER BY seq", (escape_text(run_id), after))
+        return [(int(r[0]), expand_event(_load(r[1]), unescape_text(r[2]), r[3], run_id, unescape_text(r[4])))
+                for r in rows]
 
     async def next_event_seq(self, run_id: str) -> int:
         await self._ensure()
