@@ -24,3 +24,6 @@ def test_benchmarks_run_and_write_a_report(tmp_path):
     # that is a difference of two timings (persistence per event) can come out below zero
     assert all(isinstance(r["value"], (int, float)) and math.isfinite(r["value"]) for r in report["results"])
     assert "| section | measure |" in result.stdout and report["machine"]["cpus"]
+    # database size per run of a session (against Agno's when Agno is installed): a stored run takes room
+    sizes = [r for r in report["results"] if r["name"].startswith("database size per run")]
+    assert sizes and all(r["value"] > 0 for r in sizes)
