@@ -17,11 +17,13 @@ import typing
 from typing import Any, Callable, Optional
 
 from runwire._codec import _hints
+from runwire.run.events import _BY_EVENT
 
 _NO = object()  # a field without a literal default: always stored
 _Field = tuple[Any, Optional[tuple[str, type]]]  # (default literal or _NO, (shape, nested class) or None)
 _SPECS: dict[type, dict[str, _Field]] = {}
 _DERIVED: dict[type, dict[str, Callable[[dict[str, Any]], Any]]] = {}
+_TABLES: dict[type, dict[str, tuple[Any, Optional[tuple[str, type]], Any]]] = {}
 _PLAIN: set[type] = set()  # classes whose dict form is exactly their fields (plus _DERIVED keys)
 
 
@@ -30,6 +32,8 @@ def plain(cls: type, derived: Optional[dict[str, Callable[[dict[str, Any]], Any]
     _PLAIN.add(cls)
     if derived:
         _DERIVED[cls] = derived
+    _SPECS.clear()  # nested fields may now be compactable
+    _TABLES.clear()
 
 
 def _literal(f: dataclasses.Field[Any]) -> Any:
@@ -79,26 +83,37 @@ def _walk(nested: tuple[str, type], value: Any, fn: Callable[[type, dict[str, An
     return value
 
 
+def _table(cls: type) -> dict[str, tuple[Any, Optional[tuple[str, type]], Any]]:
+    """Per key of ``cls``'s dict: (default literal or _NO, nested, derive function or None)."""
+    table = _TABLES.get(cls)
+    if table is None:
+        derived = _DERIVED.get(cls, {})
+        table = {key: (_NO if key in derived else default, nested, derived.get(key))
+                 for key, (default, nested) in _spec(cls).items()}
+        table.update({key: (_NO, None, make) for key, make in derived.items() if key not in table})
+        _TABLES[cls] = table
+    return table
+
+
 def compact(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` (written by ``cls``) without its fields at their defaults and its derivable keys."""
     if cls not in _PLAIN:
         return data
-    spec, derived = _spec(cls), _DERIVED.get(cls, {})
+    table = _table(cls)
     out: dict[str, Any] = {}
     for key, value in data.items():
-        make = derived.get(key)
-        if make is not None:
-            rebuilt = make(data)
-            if type(rebuilt) is type(value) and rebuilt == value:
-                continue
-        entry = spec.get(key)
+        entry = table.get(key)
         if entry is None:
             out[key] = value
             continue
-        default, nested = entry
-        if make is None and default is not _NO and type(value) is type(default) and value == default:
+        default, nested, make = entry
+        if make is not None:
+            rebuilt = make(data)
+            if rebuilt == value and type(rebuilt) is type(value):
+                continue
+        elif value == default and type(value) is type(default):  # never equal to _NO
             continue
-        out[key] = _walk(nested, value, compact) if nested is not None else value
+        out[key] = value if nested is None else _walk(nested, value, compact)
     return out
 
 
@@ -136,8 +151,6 @@ def expand(cls: type, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _event_class(data: dict[str, Any]) -> Optional[type]:
-    from runwire.run.events import _BY_EVENT
-
     if "event_class" in data:  # a custom event: stored as it is
         return None
     return _BY_EVENT.get(data.get("event") or "")
@@ -182,17 +195,17 @@ def _register() -> None:
     plain(Metrics, {"tokens_per_second": lambda d: generation_rate(d.get("output_tokens") or 0, d.get("duration"),
                                                                    d.get("time_to_first_token"))})
     plain(RunOutput)
-    for cls in set(events._BY_EVENT.values()):
-        if cls.__module__ == events.__name__:
-            plain(cls)
 
     def from_metrics(name: str) -> Callable[[dict[str, Any]], Any]:
         return lambda d: d["metrics"].get(name) if isinstance(d.get("metrics"), dict) else _NO
 
     # a model request's token counts are its metrics' too (Agno's event carries both)
-    _DERIVED[events.ModelRequestCompletedEvent] = {
-        name: from_metrics(name) for name in ("input_tokens", "output_tokens", "total_tokens", "time_to_first_token",
-                                              "reasoning_tokens", "cache_read_tokens", "cache_write_tokens")}
+    tokens = ("input_tokens", "output_tokens", "total_tokens", "time_to_first_token", "reasoning_tokens",
+              "cache_read_tokens", "cache_write_tokens")
+    derived = {events.ModelRequestCompletedEvent: {name: from_metrics(name) for name in tokens}}
+    for cls in set(events._BY_EVENT.values()):
+        if cls.__module__ == events.__name__:
+            plain(cls, derived.get(cls))
 
 
 _register()
