@@ -202,7 +202,8 @@ def _register() -> None:
     # a model request's token counts are its metrics' too (Agno's event carries both)
     tokens = ("input_tokens", "output_tokens", "total_tokens", "time_to_first_token", "reasoning_tokens",
               "cache_read_tokens", "cache_write_tokens")
-    derived = {events.ModelRequestCompletedEvent: {name: from_metrics(name) for name in tokens}}
+    derived: dict[type, dict[str, Callable[[dict[str, Any]], Any]]] = {
+        events.ModelRequestCompletedEvent: {name: from_metrics(name) for name in tokens}}
     for cls in set(events._BY_EVENT.values()):
         if cls.__module__ == events.__name__:
             plain(cls, derived.get(cls))
