@@ -55,7 +55,7 @@ def app_from_env() -> Any:
     auth = InsecureNoAuth() if os.environ.get(INSECURE_ENV) == "1" else None
     redis, broker = os.environ.get(REDIS_ENV) or None, None
     if redis and os.environ.get(REDIS_PREFIX_ENV):
-        from runwire_server.broker import RedisBroker
+        from runwire_server.redis_broker import RedisBroker
 
         broker = RedisBroker(redis, prefix=os.environ[REDIS_PREFIX_ENV])
     limits: dict[str, Any] = {name: int(os.environ[env]) for name, env in (
