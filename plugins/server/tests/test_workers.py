@@ -94,6 +94,7 @@ def workers(tmp_path, keys_file, gates):
         started[-1].wait_ready()
         return started[-1]
 
+    start.prefix = prefix  # type: ignore[attr-defined]  (the workers' Redis key prefix)
     try:
         yield start
     finally:
@@ -170,3 +171,51 @@ def test_serve_with_two_uvicorn_workers(workers):
                          json={"tools": [{"tool_call_id": call["tool_call_id"], "confirmed": False}]})
             assert names(events)[-1] == "RunCompleted"
             assert int(events[0].id) > 0 and ids(events) == list(range(int(events[0].id), int(events[-1].id) + 1))
+
+
+def test_many_streams_through_the_other_worker_share_one_redis_reader(workers, gates):
+    """Forty clients of worker B watch forty runs live on worker A: each gets its run's events once, in order, to
+    the end, while B (and A) hold a handful of Redis connections, not one per stream."""
+    import asyncio
+
+    import redis
+    from httpx_sse import aconnect_sse
+
+    count = 40
+    a, b = workers("--max-runs-per-user", "100"), workers("--max-runs-per-user", "100")
+    with as_user(a) as on_a:
+        run_ids = [on_a.post("/agents/gated/runs", json={"message": f"many{i}", "background": True}).json()["run_id"]
+                   for i in range(count)]
+    live = [asyncio.Event() for _ in range(count)]
+
+    async def watch(client: httpx.AsyncClient, i: int) -> list:
+        events = []
+        async with aconnect_sse(client, "GET", f"/runs/{run_ids[i]}/events") as source:
+            async for event in source.aiter_sse():
+                events.append(event)
+                if event.event == "ToolCallStarted":
+                    live[i].set()
+        return events
+
+    async def main() -> tuple[list, list]:
+        headers = {"Authorization": f"Bearer {ANN_KEY}"}
+        limits = httpx.Limits(max_connections=count + 5)
+        async with httpx.AsyncClient(base_url=b.url, headers=headers, timeout=60, limits=limits) as client:
+            streams = [asyncio.ensure_future(watch(client, i)) for i in range(count)]
+            await asyncio.wait_for(asyncio.gather(*(e.wait() for e in live)), 60)  # every stream is live on B
+            prefix = workers.prefix
+            names = [c.get("name", "") for c in redis.Redis.from_url(REDIS_URL, decode_responses=True).client_list()]
+            ours = [n for n in names if n == f"runwire-server:{prefix}"]
+            for i in range(count):
+                gates.open(f"many{i}")
+            return await asyncio.wait_for(asyncio.gather(*streams), 60), ours
+
+    results, connections = asyncio.run(main())
+    assert 1 <= len(connections) <= 6, connections  # was one per stream (40+)
+    for events in results:
+        assert ids(events) == list(range(len(events))) and names(events)[-1] == "RunCompleted"
+        assert data(events[0])["run_id"] in run_ids
+    assert sorted(data(events[0])["run_id"] for events in results) == sorted(run_ids)
+    with as_user(b) as on_b:
+        stored = sse(on_b, "GET", f"/runs/{run_ids[7]}/events")
+    assert [(e.id, e.event, data(e)) for e in stored] == [(e.id, e.event, data(e)) for e in results[7]]

@@ -129,15 +129,16 @@ class _Watch:
 class _Follower:
     """One blocking XREAD per process over every stream a subscriber here watches."""
 
-    def __init__(self, url: str, client: Any, block_ms: int) -> None:
+    def __init__(self, url: str, client: Any, block_ms: int, name: str) -> None:
         import redis.asyncio as aioredis
 
         self.client, self.block_ms = client, block_ms
         self.conn = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5,
-                                            single_connection_client=True)
+                                            single_connection_client=True, client_name=name)
         self.watched: dict[str, _Watch] = {}
         self.reading: Optional[frozenset[str]] = None  # the keys of the XREAD in flight
         self.conn_id: Optional[int] = None
+        self.waking = False
         self.idle = asyncio.Event()
         self.task: Optional[asyncio.Task[None]] = None
         self.checked = time.monotonic()
@@ -149,7 +150,12 @@ class _Follower:
             if self.task is None:
                 self.task = asyncio.ensure_future(self._follow())
             self.idle.set()
-            await self._wake()
+            if not self.waking:  # one waker at a time: it goes on until the read in flight covers every key
+                self.waking = True
+                try:
+                    await self._wake()
+                finally:
+                    self.waking = False
         watch.subscribers += 1
         return self._read(key, watch)
 
@@ -248,7 +254,9 @@ class RedisBroker(Broker):
     """Segments as Redis streams (``<prefix>events:<run_id>``), shared by every worker.
 
     A stream lives ``ttl`` seconds while its run is live (refreshed per flush) and ``retain`` seconds after it
-    closes. Concurrent-run counts per user are Redis counters, so the limit holds across workers.
+    closes. Concurrent-run counts per user are Redis counters, so the limit holds across workers. Its
+    connections are named ``runwire-server:<prefix>`` (``CLIENT LIST`` shows them): one or two for writing
+    and one for reading, however many runs and streams this worker has.
     """
 
     def __init__(self, url: str, *, prefix: str = "runwire:server:", retain: float = RETAIN_SECONDS,
@@ -256,11 +264,12 @@ class RedisBroker(Broker):
         import redis.asyncio as aioredis
 
         self.url, self.prefix, self.retain, self.ttl, self.block_ms = url, prefix, retain, ttl, block_ms
+        name = f"runwire-server:{prefix}"
         self.client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5,
-                                              max_connections=max_connections)
+                                              max_connections=max_connections, client_name=name)
         self.local = MemoryBroker()  # the runs this worker drives: their streams here skip Redis
         self.writer = _Writer(self.client, self._key, ttl)
-        self.follower = _Follower(url, self.client, block_ms)
+        self.follower = _Follower(url, self.client, block_ms, name)
         self.driven: set[str] = set()
 
     def _key(self, run_id: str) -> str:
