@@ -219,3 +219,25 @@ def test_many_streams_through_the_other_worker_share_one_redis_reader(workers, g
     with as_user(b) as on_b:
         stored = sse(on_b, "GET", f"/runs/{run_ids[7]}/events")
     assert [(e.id, e.event, data(e)) for e in stored] == [(e.id, e.event, data(e)) for e in results[7]]
+
+
+def test_a_worker_shutting_down_leaves_its_runs_interrupted_and_another_worker_continues_them(workers, gates):
+    """SIGTERM (a deploy, a scale-down): the worker's live runs are left interrupted, not cancelled, and the
+    other worker resumes one from its last step; its log reads as one run, seqs unbroken, nothing cancelled."""
+    import signal
+
+    a, b = workers(), workers()
+    with as_user(a) as on_a, as_user(b) as on_b:
+        run_id = on_a.post("/agents/gated/runs", json={"message": "deploy", "background": True}).json()["run_id"]
+        before = sse(on_b, "GET", f"/runs/{run_id}/events", stop_after="ToolCallStarted")  # live on A, in the tool
+        a.proc.send_signal(signal.SIGTERM)
+        a.proc.wait(30)  # graceful: uvicorn shuts the app down, then exits by the signal (-15)
+        assert on_b.get(f"/runs/{run_id}").json()["status"] == "interrupted"
+        gates.open("deploy")
+        resumed = sse(on_b, "POST", f"/runs/{run_id}/continue", json={"tools": []})
+        assert names(resumed)[0] == "RunContinued" and names(resumed)[-1] == "RunCompleted"
+        assert on_b.get(f"/runs/{run_id}").json()["content"] == "released after the gate, all done"
+        whole = sse(on_b, "GET", f"/runs/{run_id}/events")
+        assert ids(whole) == list(range(len(whole)))
+        assert [e.event for e in whole[:len(before)]] == names(before)
+        assert "RunCancelled" not in names(whole) and names(whole).count("ToolCallCompleted") == 1

@@ -184,6 +184,19 @@ def cancel_run(run_id: str, reason: Optional[str] = None) -> bool:
         return False
 
 
+def leave_interrupted(run_id: str) -> bool:
+    """Have the live run ``run_id`` left ``interrupted`` when its task is stopped next (its host is shutting
+    down), as a killed process's run is once recovered: its log keeps what it showed, its row its last
+    checkpoint, and ``continue_run`` resumes it (here or in another process). A cancel of the task would
+    otherwise record it cancelled. False if it is not live here."""
+    with _lock:
+        ctx = _live.get(run_id)
+    if ctx is None:
+        return False
+    ctx.leave_interrupted = True
+    return True
+
+
 def is_live(run_id: str) -> bool:
     """True while the run ``run_id`` runs in this process."""
     return run_id in _live
