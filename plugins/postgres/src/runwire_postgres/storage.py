@@ -238,23 +238,23 @@ class PostgresStorage(SQLStorage):
 
     async def _write(self, ops: Sequence[Op], *, durable: bool = True) -> list[int]:
         async def write(pool: AsyncConnectionPool) -> list[int]:
-            counts = []
+            done: list[tuple[Any, int]] = []
             async with pool.connection() as conn:
-                async with conn.transaction():
-                    async with conn.cursor() as cur:
-                        if not durable and not self.synchronous_events:
-                            # acknowledged once in the server's WAL buffer: safe when *this* process dies (the
-                            # guarantee runwire gives); a crash of the database server itself may lose the last
-                            # fraction of a second of events, never the final record of a run
-                            await cur.execute("SET LOCAL synchronous_commit TO OFF")
-                        for sql, rows in ops:
-                            if len(rows) == 1:
-                                await cur.execute(self._sql(sql), tuple(rows[0]))
-                                counts.append(cur.rowcount)
-                            else:
-                                await cur.executemany(self._sql(sql), [tuple(r) for r in rows])
-                                counts.append(len(rows))
-            return counts
+                # pipeline mode: BEGIN, the statements and COMMIT go out together, one round trip per transaction
+                async with conn.pipeline(), conn.transaction():
+                    if not durable and not self.synchronous_events:
+                        # acknowledged once in the server's WAL buffer: safe when *this* process dies (the
+                        # guarantee runwire gives); a crash of the database server itself may lose the last
+                        # fraction of a second of events, never the final record of a run
+                        await conn.execute("SET LOCAL synchronous_commit TO OFF")
+                    for sql, rows in ops:
+                        cur = conn.cursor()
+                        if len(rows) == 1:
+                            await cur.execute(self._sql(sql), tuple(rows[0]))
+                        else:
+                            await cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+                        done.append((cur, len(rows)))
+            return [cur.rowcount if count == 1 else count for cur, count in done]  # (known once the pipeline synced)
 
         return await self._on_pool(write)
 
