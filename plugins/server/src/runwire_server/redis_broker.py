@@ -1,9 +1,10 @@
 """``RedisBroker``: live events shared by every worker through Redis streams, one writer and one reader per process.
 
-Writing: every command the broker sends (a segment's opening, its events, its close, the per-user run counts)
-joins one queue, sent as one pipeline per flush, in order; a run's events since the last flush go in as one
-stream entry. Two hundred concurrent runs cost a round trip per flush on one connection, not a round trip and
-a connection each.
+Writing: the commands the broker sends join one of two queues, each sent as one pipeline per flush, in
+order: what a run waits for to start (the per-user run counts, its segment's opening), and its events then
+its segment's close (a run's events since the last flush go in as one stream entry). Two hundred concurrent
+runs cost a round trip per flush, not a round trip and a connection each, and a run starting never waits
+behind the others' events.
 
 Reading: one task per process follows every stream that a client of this worker watches with one blocking
 XREAD on its own connection, and hands the entries to the local subscribers of each run. A stream of a run
@@ -255,7 +256,7 @@ class RedisBroker(Broker):
 
     A stream lives ``ttl`` seconds while its run is live (refreshed per flush) and ``retain`` seconds after it
     closes. Concurrent-run counts per user are Redis counters, so the limit holds across workers. Its
-    connections are named ``runwire-server:<prefix>`` (``CLIENT LIST`` shows them): one or two for writing
+    connections are named ``runwire-server:<prefix>`` (``CLIENT LIST`` shows them): two or three for writing
     and one for reading, however many runs and streams this worker has.
     """
 
@@ -268,7 +269,8 @@ class RedisBroker(Broker):
         self.client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5,
                                               max_connections=max_connections, client_name=name)
         self.local = MemoryBroker()  # the runs this worker drives: their streams here skip Redis
-        self.writer = _Writer(self.client, self._key, ttl)
+        self.writer = _Writer(self.client, self._key, ttl)  # run counts, openings: what a run waits for to start
+        self.events = _Writer(self.client, self._key, ttl)  # events, then their segment's close, in order
         self.follower = _Follower(url, self.client, block_ms, name)
         self.driven: set[str] = set()
 
@@ -290,7 +292,7 @@ class RedisBroker(Broker):
 
     async def publish(self, run_id: str, event: LiveEvent) -> None:
         await self.local.publish(run_id, event)
-        self.writer.publish(run_id, event)
+        self.events.publish(run_id, event)
 
     async def close(self, run_id: str) -> None:
         if run_id not in self.driven:
@@ -304,7 +306,7 @@ class RedisBroker(Broker):
             pipe.expire(key, retain)
 
         try:
-            await self.writer.call(build)
+            await self.events.call(build)  # after the segment's events
         except Exception as exc:  # readers elsewhere find the stream expired, then read the log
             logger.error("runwire-server: could not close the live stream of run %s in Redis: %s", run_id, exc)
 
@@ -341,6 +343,7 @@ class RedisBroker(Broker):
         await self.writer.call(lambda pipe: pipe.decr(key))
 
     async def aclose(self) -> None:
+        await self.events.aclose()
         await self.writer.aclose()
         await self.follower.aclose()
         await self.client.aclose()

@@ -61,15 +61,17 @@ class RunManager:
 
     async def _drive(self, user_id: str, run_id: str, events: Callable[[], AsyncIterator[Any]],
                      base_seq: Callable[[], Awaitable[int]], started: asyncio.Future[int]) -> Optional[RunOutput]:
-        opened, stream = False, None
+        opened, stream, opening = False, None, None
         try:
             seq = await base_seq()
+            # the live segment opens while the run stores its first event: whatever the log lacks, it holds
+            opening = asyncio.ensure_future(self.broker.open(run_id))
             stream = events()
             try:
                 first = await stream.__anext__()
             except StopAsyncIteration:
                 raise RuntimeError(f"run {run_id} ended before its first event") from None
-            await self.broker.open(run_id)
+            await opening
             opened = True
             await self.broker.publish(run_id, LiveEvent(seq, first.event, _json(first.to_dict())))
             started.set_result(seq)
@@ -92,6 +94,8 @@ class RunManager:
         finally:
             if stream is not None and hasattr(stream, "aclose"):
                 await stream.aclose()  # a run left mid-way (the broker failed, or shutdown) records itself ended
+            if opening is not None and not opened:  # the run did not start: its segment closes empty
+                opened = (await asyncio.gather(opening, return_exceptions=True))[0] is None
             if opened:
                 await self.broker.close(run_id)
             await self.broker.release(user_id)
