@@ -40,6 +40,7 @@ def _as_text(data: Any) -> str:
     return bytes(data).decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
 
 
+MAX_GROUP = 32  # appends per shared transaction: several transactions (connections) share a burst
 CONNECT_TIMEOUT = 5  # seconds for the first connection: a server that is down fails fast, with one error
 
 
@@ -173,7 +174,7 @@ class _PoolHome:
             if item.taken:  # another caller's transaction carries it
                 batch: list[_Append] = []
             else:
-                batch, self.appends = self.appends, []
+                batch, self.appends = self.appends[:MAX_GROUP], self.appends[MAX_GROUP:]
                 for waiting in batch:
                     waiting.taken = True
             if batch:
