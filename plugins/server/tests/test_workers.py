@@ -95,6 +95,7 @@ def workers(tmp_path, keys_file, gates):
         return started[-1]
 
     start.prefix = prefix  # type: ignore[attr-defined]  (the workers' Redis key prefix)
+    start.schema = schema  # type: ignore[attr-defined]  (their PostgreSQL schema)
     try:
         yield start
     finally:
@@ -241,3 +242,34 @@ def test_a_worker_shutting_down_leaves_its_runs_interrupted_and_another_worker_c
         assert ids(whole) == list(range(len(whole)))
         assert [e.event for e in whole[:len(before)]] == names(before)
         assert "RunCancelled" not in names(whole) and names(whole).count("ToolCallCompleted") == 1
+
+
+def test_serve_spreads_a_burst_of_connections_over_its_workers(workers, gates):
+    """Eighty clients connecting at once to `runwire serve --workers 2` land on both workers about evenly (a socket
+    per worker, SO_REUSEPORT), not mostly on whichever woke first."""
+    import asyncio
+
+    import psycopg
+
+    server = workers("--workers", "2", "--max-runs-per-user", "1000")
+    count = 80
+
+    async def start_all() -> list:
+        limits = httpx.Limits(max_connections=count + 5)
+        headers = {"Authorization": f"Bearer {ANN_KEY}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60, limits=limits) as client:
+            replies = await asyncio.gather(*(client.post("/agents/gated/runs", json={"message": "spread",
+                                                                                     "background": True})
+                                             for _ in range(count)))
+        return [r.json()["run_id"] for r in replies]
+
+    run_ids = asyncio.run(start_all())
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        owners = conn.execute(f"SELECT owner FROM {workers.schema}.runwire_runs WHERE status = 'running'").fetchall()
+    gates.open("spread")
+    per_process: dict = {}
+    for (owner,) in owners:
+        pid = owner.split(":")[1]  # host:pid:start:namespace
+        per_process[pid] = per_process.get(pid, 0) + 1
+    assert len(owners) == count == len(set(run_ids))
+    assert len(per_process) == 2 and min(per_process.values()) >= count // 4, per_process
