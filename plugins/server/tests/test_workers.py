@@ -273,3 +273,20 @@ def test_serve_spreads_a_burst_of_connections_over_its_workers(workers, gates):
         per_process[pid] = per_process.get(pid, 0) + 1
     assert len(owners) == count == len(set(run_ids))
     assert len(per_process) == 2 and min(per_process.values()) >= count // 4, per_process
+
+
+def test_a_continued_run_is_followed_live_from_the_other_worker_segment_after_segment(workers):
+    """A run paused, then continued on A, watched from B each time: B reads one segment to
+    its end (never into the next), then the next one live, with no gap and no repeat."""
+    a, b = workers(), workers()
+    with as_user(a) as on_a, as_user(b) as on_b:
+        paused = sse(on_a, "POST", "/agents/confirm/runs", json={"message": "logs"})
+        run_id = data(paused[0])["run_id"]
+        assert names(sse(on_b, "GET", f"/runs/{run_id}/events")) == names(paused)
+        call = on_a.get(f"/runs/{run_id}").json()["tools"][0]
+        assert on_a.post(f"/runs/{run_id}/continue", json={"tools": [{"tool_call_id": call["tool_call_id"],
+                                                                       "confirmed": True}],
+                                                             "background": True}).status_code == 202
+        rest = sse(on_b, "GET", f"/runs/{run_id}/events", headers={"Last-Event-ID": paused[-1].id})
+        assert names(rest)[0] == "RunContinued" and names(rest)[-1] == "RunCompleted"
+        assert ids(paused + rest) == list(range(len(paused) + len(rest)))

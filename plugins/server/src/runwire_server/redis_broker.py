@@ -25,6 +25,8 @@ from runwire_server.broker import RETAIN_SECONDS, Broker, LiveEvent, MemoryBroke
 logger = logging.getLogger("runwire.server")
 
 Build = Callable[[Any], None]  # adds commands to a pipeline
+# KEYS: the run's stream   ARGV: ttl s.   A new segment replaces the closed one, atomically.
+_OPEN = "redis.call('DEL', KEYS[1]) redis.call('XADD', KEYS[1], '*', 'k', 'open') redis.call('EXPIRE', KEYS[1], ARGV[1])"
 
 
 class _Writer:
@@ -215,15 +217,17 @@ class _Follower:
             for key, entries in streams_read:
                 found = self.watched.get(key)
                 if found is not None:
-                    self._take(found, entries)
+                    self._take(key, found, entries)
 
-    def _take(self, watch: _Watch, entries: list[tuple[str, dict[str, str]]]) -> None:
+    def _take(self, key: str, watch: _Watch, entries: list[tuple[str, dict[str, str]]]) -> None:
         segment = watch.segment
         for entry_id, fields in entries:
             watch.last = entry_id
             kind = fields.get("k")
-            if kind == "close":
+            if kind == "close":  # the segment ends here: what follows in the stream is a later segment's
                 segment.close()
+                if self.watched.get(key) is watch:
+                    del self.watched[key]
                 return
             if kind == "e":
                 for i in range(int(fields.get("c", 0))):
@@ -282,9 +286,7 @@ class RedisBroker(Broker):
         key = self._key(run_id)
 
         def build(pipe: Any) -> None:
-            pipe.delete(key)
-            pipe.xadd(key, {"k": "open"})
-            pipe.expire(key, self.ttl)
+            pipe.eval(_OPEN, 1, key, self.ttl)  # one step: no reader finds the key gone or the old segment's end
 
         await self.writer.call(build)
         await self.local.open(run_id)
