@@ -167,18 +167,23 @@ class _PoolHome:
         transaction as before. If the shared transaction fails, each append is retried alone, so an error
         reaches only the caller whose records caused it.
         """
+        pool = await self._pool()
         item = _Append(ops, durable, asyncio.get_running_loop().create_future())
         self.appends.append(item)
-        pool = await self._pool()
-        async with self.gate:
-            if item.taken:  # another caller's transaction carries it
-                batch: list[_Append] = []
-            else:
-                batch, self.appends = self.appends[:MAX_GROUP], self.appends[MAX_GROUP:]
-                for waiting in batch:
-                    waiting.taken = True
-            if batch:
-                await self._commit(pool, batch, write)
+        try:
+            async with self.gate:
+                if item.taken:  # another caller's transaction carries it
+                    batch: list[_Append] = []
+                else:
+                    batch, self.appends = self.appends[:MAX_GROUP], self.appends[MAX_GROUP:]
+                    for waiting in batch:
+                        waiting.taken = True
+                if batch:
+                    await self._commit(pool, batch, write)
+        except BaseException:
+            if not item.taken and item in self.appends:  # cancelled while waiting: nobody commits it later
+                self.appends.remove(item)
+            raise
         await item.done
 
     async def _commit(self, pool: AsyncConnectionPool, batch: list[_Append],
