@@ -39,3 +39,50 @@ def test_a_server_that_is_down_fails_with_one_clear_error_naming_the_redacted_ur
     assert "hunter2" not in message and "hunter2" not in str(info.value)
     assert not [r for r in caplog.records if r.name.startswith("psycopg")]  # no pool retry logs
     agent.get_storage().close()
+
+
+def test_concurrent_appends_share_commits_but_an_error_reaches_only_its_caller():
+    """Two hundred runs appending at once (a busy server): every run's records are stored, and the one append
+    that breaks a rule (a seq already taken) fails alone, while the others in its transaction are committed."""
+    import asyncio
+    import os
+    import uuid
+
+    import psycopg
+
+    url = os.environ.get("RUNWIRE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except Exception as exc:
+        if os.environ.get("RUNWIRE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"PostgreSQL at {url}: {exc}")
+        pytest.skip(f"PostgreSQL at {url}: {exc}")
+    schema = "rw_group_" + uuid.uuid4().hex[:10]
+    storage = PostgresStorage(url, schema=schema, max_size=2)
+
+    async def main() -> list:
+        await storage.setup()
+        await storage.append_events("run-bad", "s", 0, [{"event": "RunStarted"}])
+
+        async def append(i: int) -> None:
+            run_id = "run-bad" if i == 57 else f"run-{i}"  # seq 0 of run-bad is taken: a unique violation
+            await storage.append_events(run_id, "s", 0, [{"event": "RunStarted", "n": i}, {"event": "RunContent"}])
+
+        return await asyncio.gather(*(append(i) for i in range(200)), return_exceptions=True)
+
+    try:
+        results = asyncio.run(main())
+        failed = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
+        assert failed == [57] and isinstance(results[57], psycopg.errors.UniqueViolation)
+
+        async def read() -> list:
+            return [await storage.read_events(f"run-{i}") for i in (0, 56, 58, 199)] + [await storage.read_events("run-bad")]
+
+        stored = asyncio.run(read())
+        assert [[(seq, e["event"]) for seq, e in log] for log in stored[:4]] == [[(0, "RunStarted"), (1, "RunContent")]] * 4
+        assert [e.get("n") for _, e in stored[0] + stored[3]][::2] == [0, 199]
+        assert [(seq, e["event"]) for seq, e in stored[4]] == [(0, "RunStarted")]
+    finally:
+        storage.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -94,6 +94,8 @@ def workers(tmp_path, keys_file, gates):
         started[-1].wait_ready()
         return started[-1]
 
+    start.prefix = prefix  # type: ignore[attr-defined]  (the workers' Redis key prefix)
+    start.schema = schema  # type: ignore[attr-defined]  (their PostgreSQL schema)
     try:
         yield start
     finally:
@@ -170,3 +172,121 @@ def test_serve_with_two_uvicorn_workers(workers):
                          json={"tools": [{"tool_call_id": call["tool_call_id"], "confirmed": False}]})
             assert names(events)[-1] == "RunCompleted"
             assert int(events[0].id) > 0 and ids(events) == list(range(int(events[0].id), int(events[-1].id) + 1))
+
+
+def test_many_streams_through_the_other_worker_share_one_redis_reader(workers, gates):
+    """Forty clients of worker B watch forty runs live on worker A: each gets its run's events once, in order, to
+    the end, while B (and A) hold a handful of Redis connections, not one per stream."""
+    import asyncio
+
+    import redis
+    from httpx_sse import aconnect_sse
+
+    count = 40
+    a, b = workers("--max-runs-per-user", "100"), workers("--max-runs-per-user", "100")
+    with as_user(a) as on_a:
+        run_ids = [on_a.post("/agents/gated/runs", json={"message": f"many{i}", "background": True}).json()["run_id"]
+                   for i in range(count)]
+    live = [asyncio.Event() for _ in range(count)]
+
+    async def watch(client: httpx.AsyncClient, i: int) -> list:
+        events = []
+        async with aconnect_sse(client, "GET", f"/runs/{run_ids[i]}/events") as source:
+            async for event in source.aiter_sse():
+                events.append(event)
+                if event.event == "ToolCallStarted":
+                    live[i].set()
+        return events
+
+    async def main() -> tuple[list, list]:
+        headers = {"Authorization": f"Bearer {ANN_KEY}"}
+        limits = httpx.Limits(max_connections=count + 5)
+        async with httpx.AsyncClient(base_url=b.url, headers=headers, timeout=60, limits=limits) as client:
+            streams = [asyncio.ensure_future(watch(client, i)) for i in range(count)]
+            await asyncio.wait_for(asyncio.gather(*(e.wait() for e in live)), 60)  # every stream is live on B
+            prefix = workers.prefix
+            names = [c.get("name", "") for c in redis.Redis.from_url(REDIS_URL, decode_responses=True).client_list()]
+            ours = [n for n in names if n == f"runwire-server:{prefix}"]
+            for i in range(count):
+                gates.open(f"many{i}")
+            return await asyncio.wait_for(asyncio.gather(*streams), 60), ours
+
+    results, connections = asyncio.run(main())
+    assert 1 <= len(connections) <= 6, connections  # was one per stream (40+)
+    for events in results:
+        assert ids(events) == list(range(len(events))) and names(events)[-1] == "RunCompleted"
+        assert data(events[0])["run_id"] in run_ids
+    assert sorted(data(events[0])["run_id"] for events in results) == sorted(run_ids)
+    with as_user(b) as on_b:
+        stored = sse(on_b, "GET", f"/runs/{run_ids[7]}/events")
+    assert [(e.id, e.event, data(e)) for e in stored] == [(e.id, e.event, data(e)) for e in results[7]]
+
+
+def test_a_worker_shutting_down_leaves_its_runs_interrupted_and_another_worker_continues_them(workers, gates):
+    """SIGTERM (a deploy, a scale-down): the worker's live runs are left interrupted, not cancelled, and the
+    other worker resumes one from its last step; its log reads as one run, seqs unbroken, nothing cancelled."""
+    import signal
+
+    a, b = workers(), workers()
+    with as_user(a) as on_a, as_user(b) as on_b:
+        run_id = on_a.post("/agents/gated/runs", json={"message": "deploy", "background": True}).json()["run_id"]
+        before = sse(on_b, "GET", f"/runs/{run_id}/events", stop_after="ToolCallStarted")  # live on A, in the tool
+        a.proc.send_signal(signal.SIGTERM)
+        a.proc.wait(30)  # graceful: uvicorn shuts the app down, then exits by the signal (-15)
+        assert on_b.get(f"/runs/{run_id}").json()["status"] == "interrupted"
+        gates.open("deploy")
+        resumed = sse(on_b, "POST", f"/runs/{run_id}/continue", json={"tools": []})
+        assert names(resumed)[0] == "RunContinued" and names(resumed)[-1] == "RunCompleted"
+        assert on_b.get(f"/runs/{run_id}").json()["content"] == "released after the gate, all done"
+        whole = sse(on_b, "GET", f"/runs/{run_id}/events")
+        assert ids(whole) == list(range(len(whole)))
+        assert [e.event for e in whole[:len(before)]] == names(before)
+        assert "RunCancelled" not in names(whole) and names(whole).count("ToolCallCompleted") == 1
+
+
+def test_serve_spreads_a_burst_of_connections_over_its_workers(workers, gates):
+    """Eighty clients connecting at once to `runwire serve --workers 2` land on both workers about evenly (a socket
+    per worker, SO_REUSEPORT), not mostly on whichever woke first."""
+    import asyncio
+
+    import psycopg
+
+    server = workers("--workers", "2", "--max-runs-per-user", "1000")
+    count = 80
+
+    async def start_all() -> list:
+        limits = httpx.Limits(max_connections=count + 5)
+        headers = {"Authorization": f"Bearer {ANN_KEY}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60, limits=limits) as client:
+            replies = await asyncio.gather(*(client.post("/agents/gated/runs", json={"message": "spread",
+                                                                                     "background": True})
+                                             for _ in range(count)))
+        return [r.json()["run_id"] for r in replies]
+
+    run_ids = asyncio.run(start_all())
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        owners = conn.execute(f"SELECT owner FROM {workers.schema}.runwire_runs WHERE status = 'running'").fetchall()
+    gates.open("spread")
+    per_process: dict = {}
+    for (owner,) in owners:
+        pid = owner.split(":")[1]  # host:pid:start:namespace
+        per_process[pid] = per_process.get(pid, 0) + 1
+    assert len(owners) == count == len(set(run_ids))
+    assert len(per_process) == 2 and min(per_process.values()) >= count // 4, per_process
+
+
+def test_a_continued_run_is_followed_live_from_the_other_worker_segment_after_segment(workers):
+    """A run paused, then continued on A, watched from B each time: B reads one segment to
+    its end (never into the next), then the next one live, with no gap and no repeat."""
+    a, b = workers(), workers()
+    with as_user(a) as on_a, as_user(b) as on_b:
+        paused = sse(on_a, "POST", "/agents/confirm/runs", json={"message": "logs"})
+        run_id = data(paused[0])["run_id"]
+        assert names(sse(on_b, "GET", f"/runs/{run_id}/events")) == names(paused)
+        call = on_a.get(f"/runs/{run_id}").json()["tools"][0]
+        assert on_a.post(f"/runs/{run_id}/continue", json={"tools": [{"tool_call_id": call["tool_call_id"],
+                                                                       "confirmed": True}],
+                                                             "background": True}).status_code == 202
+        rest = sse(on_b, "GET", f"/runs/{run_id}/events", headers={"Last-Event-ID": paused[-1].id})
+        assert names(rest)[0] == "RunContinued" and names(rest)[-1] == "RunCompleted"
+        assert ids(paused + rest) == list(range(len(paused) + len(rest)))

@@ -46,6 +46,11 @@ class CancellationBackend:
         """Record a live run; returns a cancel reason if it was cancelled before it started."""
         return None
 
+    async def arun_started(self, run_id: str) -> Optional[str]:
+        """:meth:`run_started` from a run's event loop. The default calls it there; a backend that waits on the
+        network overrides this so the loop (every other run on it) goes on meanwhile."""
+        return self.run_started(run_id)
+
     def run_finished(self, run_id: str) -> None:
         """The run ended for good: a later cancel of ``run_id`` must not wait for it to start again."""
         return None
@@ -86,18 +91,37 @@ def _backend_failed(what: str, run_id: str, exc: Exception) -> None:
                    "cancellable from this process only", what, run_id, type(exc).__name__, exc)
 
 
-def register_run(ctx: "RunContext") -> None:
-    """Record ``ctx`` as live (here and with the backend); cancel it at once if a cancel was waiting for it."""
+def _register_here(ctx: "RunContext") -> Optional[CancellationBackend]:
     with _lock:
         _live[ctx.run_id] = ctx
         _finished.pop(ctx.run_id, None)
         pending = _pending.pop(ctx.run_id, None)
     if pending is not None and pending[1] > time.monotonic():
         ctx.request_cancel(pending[0])
-    backend = get_cancellation_backend()
+    return get_cancellation_backend()
+
+
+def register_run(ctx: "RunContext") -> None:
+    """Record ``ctx`` as live (here and with the backend); cancel it at once if a cancel was waiting for it."""
+    backend = _register_here(ctx)
     if backend is not None:
         try:
             reason = backend.run_started(ctx.run_id)
+        except Exception as exc:  # best-effort: a backend never takes a run down
+            _backend_failed("record the start", ctx.run_id, exc)
+            return
+        if reason:
+            ctx.request_cancel(reason)
+
+
+async def aregister_run(ctx: "RunContext") -> None:
+    """:func:`register_run` from the run's event loop, awaiting the backend (``arun_started``) rather than
+    blocking the loop on it."""
+    backend = _register_here(ctx)
+    if backend is not None:
+        try:
+            started = getattr(backend, "arun_started", None)  # (a backend need not subclass CancellationBackend)
+            reason = await started(ctx.run_id) if started is not None else backend.run_started(ctx.run_id)
         except Exception as exc:  # best-effort: a backend never takes a run down
             _backend_failed("record the start", ctx.run_id, exc)
             return
@@ -158,6 +182,19 @@ def cancel_run(run_id: str, reason: Optional[str] = None) -> bool:
         logger.warning("runwire: the cancellation backend failed to reach other processes for run %s (%s: %s)",
                        run_id, type(exc).__name__, exc)
         return False
+
+
+def leave_interrupted(run_id: str) -> bool:
+    """Have the live run ``run_id`` left ``interrupted`` when its task is stopped next (its host is shutting
+    down), as a killed process's run is once recovered: its log keeps what it showed, its row its last
+    checkpoint, and ``continue_run`` resumes it (here or in another process). A cancel of the task would
+    otherwise record it cancelled. False if it is not live here."""
+    with _lock:
+        ctx = _live.get(run_id)
+    if ctx is None:
+        return False
+    ctx.leave_interrupted = True
+    return True
 
 
 def is_live(run_id: str) -> bool:

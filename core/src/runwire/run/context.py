@@ -81,6 +81,7 @@ class RunContext:
         self.log_replay = 0  # event-log records already stored by an earlier execution of this run (durable replay)
         self.claimed = False  # a continuation whose stored run a durable engine already claimed
         self.unyielded: Optional[RunOutputEvent] = None  # a last event the caller was gone to receive
+        self.leave_interrupted = False  # its host is shutting down: stopped, it is left interrupted, not cancelled
         self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
         # Whether anyone wants model responses piece by piece (ModelRequest.stream): stored RunContent
         # events here; a stream consumer (run/stream.py) and sinks asking for deltas set it too.

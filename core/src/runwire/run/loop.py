@@ -15,7 +15,7 @@ from runwire.exceptions import ModelError, RunCancelledError, RunLimitError
 from runwire.metrics import Metrics
 from runwire.models.base import ModelRequest
 from runwire.models.message import Message, ToolCall
-from runwire.run.cancel import register_run, unregister_run
+from runwire.run.cancel import aregister_run, unregister_run
 from runwire.run.context import RunContext
 from runwire.run.continuation import resolve_paused
 from runwire.run.events import (
@@ -94,8 +94,11 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
     ctx.loop = asyncio.get_running_loop()
     out = ctx.output
     out.status = RunStatus.running
-    register_run(ctx)
     try:
+        # A cancel meanwhile sets the flag, checked before the first model turn: RunStarted still comes first.
+        ctx.interruptible = False
+        await aregister_run(ctx)
+        ctx.interruptible = True
         answered = False
         toolkits = ctx.agent.get_toolkits()  # tools found when a run starts (an MCP server's, say)
         if continued:

@@ -219,14 +219,18 @@ class EventWriter:
             logger.error("runwire: run %s is no longer this process's (recovered elsewhere); stopping it", self.run_id)
             self.ctx.request_cancel("this process lost the run: it was recovered by another process")
 
-    async def finish(self, final: Optional[dict[str, Any]]) -> None:
-        """Write what is left, ``final`` (the terminal event, if any) and the run's final row in one transaction."""
+    async def stop(self) -> None:
+        """Write what was handed over and stop, leaving the run's row as it is."""
         self._move_chunks()
         if self._lease_timer is not None:
             self._lease_timer.cancel()
         self.closing = True
         self.wakeup.set()
-        await self.task  # the writer's last batches; the terminal event waits for the final row's transaction
+        await self.task
+
+    async def finish(self, final: Optional[dict[str, Any]]) -> None:
+        """Write what is left, ``final`` (the terminal event, if any) and the run's final row in one transaction."""
+        await self.stop()  # the writer's last batches; the terminal event waits for the final row's transaction
         if final is not None:
             self.pending.append(final)
             self.handed += 1
@@ -343,14 +347,28 @@ async def with_storage(events: AsyncGenerator[RunOutputEvent, None], ctx: RunCon
     finally:
         if not finished:  # the caller left early, or the run was torn down: record how it ended
             await events.aclose()  # a run closed early records itself as cancelled (ctx.unyielded)
-            final = ctx.unyielded.to_json_dict() if ctx.unyielded is not None else None
-            await asyncio.shield(asyncio.ensure_future(_finish(ctx, storage, writer, final)))
+            if ctx.leave_interrupted:  # its host is shutting down: left as a killed process's run, to go on
+                out.status, ctx.unyielded = RunStatus.interrupted, None
+                await asyncio.shield(asyncio.ensure_future(_leave_interrupted(ctx, storage, writer)))
+            else:
+                final = ctx.unyielded.to_json_dict() if ctx.unyielded is not None else None
+                await asyncio.shield(asyncio.ensure_future(_finish(ctx, storage, writer, final)))
 
 
 async def _wait(awaitable: Any) -> None:
     """Await storage work shielded: a cancel of the caller's task never tears a write in flight. (The run's own
     cancel cannot land here: it interrupts only inside the run loop's body, see ``RunContext.interruptible``.)"""
     await asyncio.shield(asyncio.ensure_future(awaitable))
+
+
+async def _leave_interrupted(ctx: RunContext, storage: Storage, writer: EventWriter) -> None:
+    """Store every event handed on, then mark the run interrupted as recovery would: its row keeps its last
+    checkpoint, from which ``continue_run`` resumes it."""
+    await writer.stop()
+    try:
+        await storage.mark_interrupted(ctx.run_id, writer.owner)
+    except Exception as exc:  # it stays running with a lease that runs out: recover_runs will find it
+        logger.error("runwire: could not mark run %s interrupted: %s", ctx.run_id, exc)
 
 
 async def _finish(ctx: RunContext, storage: Storage, writer: EventWriter, final: Optional[dict[str, Any]]) -> None:

@@ -81,6 +81,11 @@ class SQLStorage(Storage):
         returns the number of rows each op changed. ``durable=False`` allows a backend to acknowledge the
         commit before it reaches disk (it still survives the death of *this* process): event-log appends."""
 
+    async def _append(self, ops: Sequence[Op], *, durable: bool = True) -> None:
+        """``_write`` for a run's records (its events and row), whose row counts nobody reads: a backend may
+        commit several runs' appends in one transaction (each run's all or nothing, as with ``_write``)."""
+        await self._write(ops, durable=durable)
+
     @abstractmethod
     async def _migrate(self, current: Optional[int], statements: list[str], version: int) -> None:
         """Run ``statements`` and record ``version``, all in one transaction, guarded against
@@ -224,7 +229,7 @@ class SQLStorage(Storage):
         if events:
             ops.append(self._events_op(run.run_id, run.session_id, start_seq, events))
         ops.append((self._RUN_UPSERT, [self._run_row(run, owner, lease_until, data)]))
-        await self._write(ops, durable=durable)
+        await self._append(ops, durable=durable)
 
     async def claim_run(self, run_id: str, *, owner: Optional[str] = None, lease_until: Optional[float] = None,
                         from_statuses: Sequence[str] = CLAIMABLE, to_status: str = "running") -> Optional[str]:
@@ -322,7 +327,7 @@ class SQLStorage(Storage):
         if not events:
             return
         await self._ensure()
-        await self._write([self._events_op(run_id, session_id, start_seq, events)], durable=False)
+        await self._append([self._events_op(run_id, session_id, start_seq, events)], durable=False)
 
     async def get_events(self, run_id: str) -> list[dict[str, Any]]:
         return [event for _, event in await self.read_events(run_id)]

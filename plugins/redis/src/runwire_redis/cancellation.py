@@ -4,14 +4,22 @@ Best-effort by design: Redis being down or lost never fails a run. A failed
 call is logged (once per ``warn_every`` seconds), the run goes on cancellable
 from its own process only, and Redis is left alone for ``retry_after`` seconds
 before the next try; when it answers again, the runs still going are put back.
+
+No call waits on Redis in a run's event loop: starts, ends and cancels go, in
+order, to one thread (``runwire-redis-calls``) that sends all it has queued as
+one pipeline; a run starting awaits its start's reply (a cancel waiting for it),
+and a run's end is recorded in the background.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import queue
 import threading
 import time
-from typing import Callable, Optional, TypeVar, cast
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, TypeVar, cast
 
 import redis
 
@@ -62,6 +70,32 @@ return 1
 """
 
 
+@dataclass
+class _Call:
+    """One call for the calls thread: ``build`` adds its commands to a pipeline; ``done`` gets its reply."""
+
+    what: str
+    build: Callable[[Any], None]
+    default: Any
+    done: Callable[[Any], None]
+
+
+def _waiter() -> tuple[Callable[[Any], None], Callable[[float], Any]]:
+    """(done, wait): ``wait(timeout)`` blocks until ``done(value)`` and returns the value."""
+    box: list[Any] = []
+    event = threading.Event()
+
+    def done(value: Any) -> None:
+        box.append(value)
+        event.set()
+
+    def wait(timeout: float) -> Any:
+        event.wait(timeout)
+        return box[0] if box else None
+
+    return done, wait
+
+
 class RedisCancellation(CancellationBackend):
     """Cancellation that reaches every process sharing ``url``.
 
@@ -92,6 +126,8 @@ class RedisCancellation(CancellationBackend):
         self._renew = self.client.register_script(_RENEW)
         self._listener: Optional[threading.Thread] = None
         self._heartbeat: Optional[threading.Thread] = None
+        self._caller: Optional[threading.Thread] = None
+        self._calls: "queue.SimpleQueue[Optional[_Call]]" = queue.SimpleQueue()
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -138,6 +174,71 @@ class RedisCancellation(CancellationBackend):
             logger.warning("runwire-redis: Redis at %r answers again", self)
             self._renew_leases(rejoin=True)
         return result
+
+    # -- threads ------------------------------------------------------------
+    # -- the calls thread ------------------------------------------------------
+    def _submit(self, call: _Call) -> None:
+        with self._lock:
+            if self._caller is None or not self._caller.is_alive():
+                self._caller = threading.Thread(target=self._send_calls, name="runwire-redis-calls", daemon=True)
+                self._caller.start()
+        self._calls.put(call)
+
+    def _call(self, what: str, build: Callable[[Any], None], default: T, timeout: float = 30.0) -> T:
+        """Send one call through the calls thread (after every call queued before it) and wait for its reply."""
+        done, wait = _waiter()
+        self._submit(_Call(what, build, default, done))
+        result = wait(timeout)
+        return default if result is None else cast(T, result)
+
+    def _send_calls(self) -> None:
+        while True:
+            first = self._calls.get()
+            if first is None:
+                return
+            batch = [first]
+            while True:
+                try:
+                    more = self._calls.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._send(batch)
+                    return
+                batch.append(more)
+            self._send(batch)
+
+    def _send(self, batch: list[_Call]) -> None:
+        """One pipeline for the whole batch; each call gets its reply, or its default if Redis failed."""
+        self._ensure_threads()  # the listener and the heartbeat (started once; restarted if they died)
+        def send() -> list[tuple[_Call, list[Any]]]:
+            pipe = self.client.pipeline(transaction=False)
+            spans = []
+            for call in batch:
+                start = len(pipe.command_stack)
+                call.build(pipe)
+                spans.append((start, len(pipe.command_stack)))
+            replies = pipe.execute(raise_on_error=False) if pipe.command_stack else []
+            return [(call, replies[a:b]) for call, (a, b) in zip(batch, spans)]
+
+        answered = self._try(batch[0].what, send, None)
+        for index, call in enumerate(batch):
+            value = call.default
+            if answered is not None:
+                replies = answered[index][1]
+                error = next((r for r in replies if isinstance(r, Exception)), None)
+                if error is not None:
+                    self._warn(call.what, error)
+                elif replies:
+                    value = replies[-1]
+            try:
+                call.done(value)
+            except Exception:  # a caller's loop that closed meanwhile, say: the others still get theirs
+                logger.debug("runwire-redis: could not hand a reply over", exc_info=True)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every start, end and cancel this process recorded so far has reached Redis (or failed)."""
+        self._call("flush", lambda pipe: None, None, timeout)
 
     # -- threads ------------------------------------------------------------
     def _ensure_threads(self) -> None:
@@ -188,20 +289,40 @@ class RedisCancellation(CancellationBackend):
                       None, probe=True)
 
     # -- the backend --------------------------------------------------------
-    def run_started(self, run_id: str) -> Optional[str]:
-        self._ensure_threads()
+    def _start_call(self, run_id: str, done: Callable[[Any], None]) -> _Call:
         with self._lock:
             self._hosted.add(run_id)
-        pending = self._try("record a live run",
-                            lambda: self._start(keys=self._keys(run_id), args=[run_id, int(self.lease_ttl * 1000)]),
-                            None)
-        return pending or None
+        keys, args = self._keys(run_id), [run_id, int(self.lease_ttl * 1000)]  # type: list[str], list[Any]
+        return _Call("record a live run", lambda pipe: self._start(keys=keys, args=args, client=pipe), None, done)
+
+    def run_started(self, run_id: str) -> Optional[str]:
+        self._ensure_threads()
+        done, wait = _waiter()
+        self._submit(self._start_call(run_id, done))
+        return cast(Optional[str], wait(30.0)) or None
+
+    async def arun_started(self, run_id: str) -> Optional[str]:
+        """:meth:`run_started` without blocking the event loop: the calls thread sends it, the run awaits it."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def settle(value: Any) -> None:
+            if not future.done():
+                future.set_result(value)
+
+        def done(value: Any) -> None:
+            loop.call_soon_threadsafe(settle, value)
+
+        self._submit(self._start_call(run_id, done))
+        return cast(Optional[str], await future) or None
 
     def _end(self, run_id: str, finished_ttl: int) -> None:
+        """Recorded in the background, after the run's start (a cancel sent after this waits for it)."""
         with self._lock:
             self._hosted.discard(run_id)
-        self._try("record the end of a run", lambda: self._finish(keys=self._keys(run_id), args=[run_id, finished_ttl]),
-                  None)
+        keys, args = self._keys(run_id), [run_id, finished_ttl]  # type: list[str], list[Any]
+        self._submit(_Call("record the end of a run", lambda pipe: self._finish(keys=keys, args=args, client=pipe),
+                           None, lambda value: None))
 
     def run_finished(self, run_id: str) -> None:
         self._end(run_id, self.finished_ttl)
@@ -212,12 +333,13 @@ class RedisCancellation(CancellationBackend):
     def cancel(self, run_id: str, reason: str) -> bool:
         """True if ``run_id`` holds a live lease (the request is published to its process); otherwise the request
         waits ``pending_ttl`` s for the run to start, unless the run already finished."""
-        live = self._try("send a cancel request", lambda: self._cancel(
-            keys=self._keys(run_id), args=[run_id, reason, self.pending_ttl, self.channel]), 0)
+        keys, args = self._keys(run_id), [run_id, reason, self.pending_ttl, self.channel]  # type: list[str], list[Any]
+        live = self._call("send a cancel request", lambda pipe: self._cancel(keys=keys, args=args, client=pipe), 0)
         return bool(live)
 
     def live_runs(self) -> set[str]:
-        """The run ids holding a lease now (expired leases are left out)."""
+        """The run ids holding a lease now (expired leases are left out), after this process's pending calls."""
+        self.flush()
         now_s, now_us = self.client.time()
         now_ms = now_s * 1000 + now_us // 1000
         return set(cast("list[str]", self.client.zrangebyscore(self.leases_key, f"({now_ms}", "+inf")))
@@ -225,7 +347,9 @@ class RedisCancellation(CancellationBackend):
     def close(self) -> None:
         """Stop the listener and heartbeat threads and close the connections (runs still going lose their leases)."""
         self._stop.set()
-        for thread in (self._listener, self._heartbeat):
+        if self._caller is not None:
+            self._calls.put(None)  # after what is queued: the ends of runs still reach Redis
+        for thread in (self._listener, self._heartbeat, self._caller):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(5)
         self.client.close()

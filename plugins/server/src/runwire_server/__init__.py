@@ -16,13 +16,14 @@ _LAZY = {
     "hash_key": "runwire_server.auth",
     "Broker": "runwire_server.broker",
     "MemoryBroker": "runwire_server.broker",
-    "RedisBroker": "runwire_server.broker",
+    "RedisBroker": "runwire_server.redis_broker",
 }
 
 if TYPE_CHECKING:
     from runwire_server.app import create_app
     from runwire_server.auth import APIKeys, AuthConfig, InsecureNoAuth, JWTAuth, hash_key
-    from runwire_server.broker import Broker, MemoryBroker, RedisBroker
+    from runwire_server.broker import Broker, MemoryBroker
+    from runwire_server.redis_broker import RedisBroker
 
 
 def __getattr__(name: str) -> Any:

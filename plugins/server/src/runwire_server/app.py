@@ -15,7 +15,7 @@ from runwire.agent import Agent
 from runwire.storage import Storage, resolve_storage
 
 from runwire_server.auth import HOW_TO_ADD_AUTH, AuthConfig, as_auth_config
-from runwire_server.broker import Broker, MemoryBroker, RedisBroker
+from runwire_server.broker import Broker, MemoryBroker
 from runwire_server.limits import BodyLimit
 from runwire_server.runs import RunManager
 
@@ -80,6 +80,8 @@ def _broker_for(redis: Optional[str], broker: Optional[Broker]) -> Broker:
     if broker is not None:
         return broker
     if redis:
+        from runwire_server.redis_broker import RedisBroker
+
         return RedisBroker(redis)
     return MemoryBroker()
 

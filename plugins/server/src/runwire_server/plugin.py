@@ -55,7 +55,7 @@ def app_from_env() -> Any:
     auth = InsecureNoAuth() if os.environ.get(INSECURE_ENV) == "1" else None
     redis, broker = os.environ.get(REDIS_ENV) or None, None
     if redis and os.environ.get(REDIS_PREFIX_ENV):
-        from runwire_server.broker import RedisBroker
+        from runwire_server.redis_broker import RedisBroker
 
         broker = RedisBroker(redis, prefix=os.environ[REDIS_PREFIX_ENV])
     limits: dict[str, Any] = {name: int(os.environ[env]) for name, env in (
@@ -117,6 +117,10 @@ def run_serve(args: argparse.Namespace) -> int:
     load_target(args.target)  # fail here, once, with a clear error, rather than in every worker
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+    from runwire_server import workers
+
+    if args.workers > 1 and workers.supported():  # a socket per worker: connections spread evenly over them
+        return workers.run_workers(args.host, args.port, args.workers, args.log_level, settings)
     uvicorn.run("runwire_server.plugin:app_from_env", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=10)
     return 0

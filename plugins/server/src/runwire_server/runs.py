@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional
 
+from runwire.run.cancel import leave_interrupted
 from runwire.run.output import RunOutput, RunStatus
 from runwire.storage.base import Storage
 
@@ -40,7 +41,7 @@ class RunManager:
 
     def __init__(self, storage: Storage, broker: Broker, *, max_runs_per_user: int) -> None:
         self.storage, self.broker, self.max_runs_per_user = storage, broker, max_runs_per_user
-        self.tasks: set[asyncio.Task[Optional[RunOutput]]] = set()
+        self.tasks: dict[asyncio.Task[Optional[RunOutput]], str] = {}  # the runs this process drives
 
     async def launch(self, user_id: str, run_id: str, events: Callable[[], AsyncIterator[Any]],
                      base_seq: Callable[[], Awaitable[int]]) -> tuple[asyncio.Task[Optional[RunOutput]], int]:
@@ -53,22 +54,24 @@ class RunManager:
         started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         started.add_done_callback(lambda f: f.cancelled() or f.exception())  # read even if the request went away
         task = asyncio.ensure_future(self._drive(user_id, run_id, events, base_seq, started))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.tasks[task] = run_id
+        task.add_done_callback(lambda t: self.tasks.pop(t, None))
         first_seq = await asyncio.shield(started)  # a request that goes away meanwhile leaves the run going
         return task, first_seq
 
     async def _drive(self, user_id: str, run_id: str, events: Callable[[], AsyncIterator[Any]],
                      base_seq: Callable[[], Awaitable[int]], started: asyncio.Future[int]) -> Optional[RunOutput]:
-        opened, stream = False, None
+        opened, stream, opening = False, None, None
         try:
             seq = await base_seq()
+            # the live segment opens while the run stores its first event: whatever the log lacks, it holds
+            opening = asyncio.ensure_future(self.broker.open(run_id))
             stream = events()
             try:
                 first = await stream.__anext__()
             except StopAsyncIteration:
                 raise RuntimeError(f"run {run_id} ended before its first event") from None
-            await self.broker.open(run_id)
+            await opening
             opened = True
             await self.broker.publish(run_id, LiveEvent(seq, first.event, _json(first.to_dict())))
             started.set_result(seq)
@@ -91,13 +94,17 @@ class RunManager:
         finally:
             if stream is not None and hasattr(stream, "aclose"):
                 await stream.aclose()  # a run left mid-way (the broker failed, or shutdown) records itself ended
+            if opening is not None and not opened:  # the run did not start: its segment closes empty
+                opened = (await asyncio.gather(opening, return_exceptions=True))[0] is None
             if opened:
                 await self.broker.close(run_id)
             await self.broker.release(user_id)
 
     async def aclose(self) -> None:
-        """Stop every run this process drives (each records itself as cancelled)."""
-        for task in list(self.tasks):
+        """Stop every run this process drives, each left ``interrupted`` (as a killed worker's run is once
+        recovered): a client continues it through any worker (``POST /runs/{id}/continue``)."""
+        for task, run_id in list(self.tasks.items()):
+            leave_interrupted(run_id)
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
