@@ -43,6 +43,9 @@ class ToolSchema:
     model: type[pydantic.BaseModel]
     tool_name: str
 
+    def __post_init__(self) -> None:
+        self._names = tuple(self.model.model_fields)  # read once: pydantic's model_fields costs per access
+
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         try:
             parsed = self.model.model_validate(arguments)
@@ -54,7 +57,7 @@ class ToolSchema:
                 f"invalid arguments for tool {self.tool_name!r}: {problems}. "
                 f"Expected arguments matching: {self.parameters.get('properties', {})}"
             ) from None
-        return {name: getattr(parsed, name) for name in type(parsed).model_fields}
+        return {name: getattr(parsed, name) for name in self._names}
 
 
 def build_schema(fn: Callable[..., Any], name: str, description: str | None, injected: tuple[str, ...]) -> ToolSchema:
