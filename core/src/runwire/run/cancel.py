@@ -66,6 +66,8 @@ def set_cancellation_backend(backend: Optional[CancellationBackend]) -> None:
 
 def get_cancellation_backend() -> Optional[CancellationBackend]:
     global _backend, _backend_resolved
+    if _backend_resolved:  # twice per run: no more than a test
+        return cast(Optional[CancellationBackend], _backend)
     if not _backend_resolved:
         url = os.environ.get("RUNWIRE_CANCELLATION")
         if url:

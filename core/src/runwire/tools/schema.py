@@ -43,12 +43,9 @@ class ToolSchema:
     model: type[pydantic.BaseModel]
     tool_name: str
 
-    def __post_init__(self) -> None:
-        self._names = tuple(self.model.model_fields)  # read once: pydantic's model_fields costs per access
-
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         try:
-            parsed = self.model.model_validate(arguments)
+            parsed = self.model.__pydantic_validator__.validate_python(arguments)  # model_validate, minus its wrapping
         except pydantic.ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}" for err in exc.errors()
@@ -57,7 +54,7 @@ class ToolSchema:
                 f"invalid arguments for tool {self.tool_name!r}: {problems}. "
                 f"Expected arguments matching: {self.parameters.get('properties', {})}"
             ) from None
-        return {name: getattr(parsed, name) for name in self._names}
+        return dict(parsed.__dict__)  # the fields, by name (extra="forbid": nothing else)
 
 
 def build_schema(fn: Callable[..., Any], name: str, description: str | None, injected: tuple[str, ...]) -> ToolSchema:
