@@ -240,3 +240,42 @@ def test_sync_streaming_from_inside_a_running_loop():
 
     names, content = asyncio.run(main())
     assert names[0] == "RunStarted" and names[-1] == "RunCompleted" and content == "from a notebook"
+
+
+async def test_a_run_nobody_watches_adds_up_to_the_same_output_as_a_watched_one():
+    """A non-streamed run without storage, sinks or store_events builds no per-step events (nobody could see
+    them); what it returns must not depend on that."""
+    from runwire.testing import Reply
+
+    async def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return f"sunny in {city}"
+
+    def count(n: int) -> str:
+        """Counts to n."""
+        return " ".join(str(i) for i in range(n))
+
+    def script():
+        return [Reply(content="Let me look.", reasoning="I need the tools.",
+                      tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="c1"), ToolCall("count", {"n": 3}, id="c2"),
+                                  ToolCall("missing", {}, id="c3")]),
+                Reply(content="It is sunny in Paris.", reasoning="Done.")]
+
+    def summary(out: RunOutput) -> dict:
+        return {"content": out.content, "status": out.status, "reasoning": out.reasoning_content,
+                "messages": [(m.role, m.content, m.tool_call_id, [c.id for c in m.tool_calls or ()]) for m in out.messages],
+                "tools": [(t.tool_name, t.status, t.result, t.error, t.metrics is not None and t.metrics.duration is not None)
+                          for t in out.tools],
+                "tokens": (out.metrics.input_tokens, out.metrics.output_tokens, out.metrics.total_tokens),
+                "calls": out.metrics.model_calls, "details": len(out.metrics.details["model"]),
+                "first_token": out.metrics.time_to_first_token is not None and out.metrics.duration is not None}
+
+    quiet = await Agent(model=ScriptedModel(script()), tools=[get_weather, count]).arun("weather?")
+    watched_agent = Agent(model=ScriptedModel(script()), tools=[get_weather, count], store_events=True)
+    watched = await watched_agent.arun("weather?")
+    assert summary(quiet) == summary(watched)
+    assert summary(quiet)["tools"][2][1] == "error" and quiet.events is None
+    assert {"ToolCallStarted", "ToolCallCompleted", "ModelRequestCompleted", "RunCompleted"} <= set(event_names(watched.events))
+    streamed = [e async for e in Agent(model=ScriptedModel(script()), tools=[get_weather, count]).arun(
+        "weather?", stream=True, stream_events=True)]
+    assert event_names(streamed).count("ToolCallStarted") == 3 and event_names(streamed)[-1] == "RunCompleted"

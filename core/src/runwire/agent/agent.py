@@ -470,6 +470,8 @@ class Agent(AgentContinuing[SchemaT], SessionAPI, AgentLifecycle):
         return self.stream_events
 
     async def _drain(self, ctx: "RunContext", continued: bool = False) -> RunOutput:
+        # the events go nowhere unless something records or relays them: the loop then skips building them
+        ctx.quiet = not ctx.store_events and ctx.storage is None and ctx.durability is None and not self._sinks()
         step = self._events(ctx, continued).__anext__
         task = current_task()
         while True:  # next_event(), inlined: this loop runs once per event

@@ -66,10 +66,12 @@ class SessionAPI:
     def _remember(self, run: RunOutput) -> None:
         if self._recent is None:
             self._recent = OrderedDict()
-        self._recent[run.run_id] = run
-        self._recent.move_to_end(run.run_id)
-        while len(self._recent) > RECENT_RUNS:
-            self._recent.popitem(last=False)
+        recent = self._recent
+        if run.run_id in recent:
+            recent.move_to_end(run.run_id)
+        recent[run.run_id] = run
+        while len(recent) > RECENT_RUNS:
+            recent.popitem(last=False)
 
     def _recent_run(self, run_id: str) -> Optional[RunOutput]:
         return self._recent.get(run_id) if self._recent is not None else None

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
-from uuid import uuid4
+from random import getrandbits
 
 from runwire._codec import dataclass_from_dict, dataclass_to_dict
 from runwire.media import Audio, File, Image, Video
 
 
 def _call_id() -> str:
-    return "call_" + uuid4().hex[:24]
+    return f"call_{getrandbits(96):024x}"  # names a call within a run: not a secret, so no uuid4 system call
 
 
 @dataclass

@@ -82,6 +82,10 @@ class RunContext:
         self.claimed = False  # a continuation whose stored run a durable engine already claimed
         self.unyielded: Optional[RunOutputEvent] = None  # a last event the caller was gone to receive
         self.leave_interrupted = False  # its host is shutting down: stopped, it is left interrupted, not cancelled
+        # True when no one can see this run's events: the caller drains them (a non-streamed run) and no
+        # storage, sink, durable engine or store_events takes them. The loop then skips building the
+        # per-step events (model requests, content chunks, tool calls); the RunOutput is the same.
+        self.quiet = False
         self.streamed: list[str] = [output.content] if isinstance(output.content, str) and output.content else []
         # Whether anyone wants model responses piece by piece (ModelRequest.stream): stored RunContent
         # events here; a stream consumer (run/stream.py) and sinks asking for deltas set it too.

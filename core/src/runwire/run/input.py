@@ -44,6 +44,8 @@ def input_to_messages(
     ``media_root`` (refused without one); Message and media objects are the
     application's own and are taken as they are.
     """
+    if type(value) is str and images is None and audio is None and videos is None and files is None:
+        return [Message(role="user", content=value)]  # the common case, first
     images, audio, videos, files = run_media(images, audio, videos, files)
     has_media = bool(images or audio or videos or files)
     if value is None:

@@ -117,7 +117,8 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
                 if ctx.paused:  # (the output may already be continued elsewhere)
                     return
         else:
-            yield ctx.stamp(RunStartedEvent(model=ctx.model.id, model_provider=ctx.model.provider))
+            if not ctx.quiet:
+                yield ctx.stamp(RunStartedEvent(model=ctx.model.id, model_provider=ctx.model.provider))
             if toolkits:
                 await add_toolkit_functions(ctx, toolkits)
             if ctx.agent.reasoning:
@@ -158,7 +159,8 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
         if schema is not None:
             out.content_type = type(out.content).__name__
             yield ctx.stamp(RunContentEvent(content=out.content, content_type=out.content_type))
-        yield ctx.stamp(RunContentCompletedEvent())
+        if not ctx.quiet:
+            yield ctx.stamp(RunContentCompletedEvent())
         if ctx.agent.enable_user_memories and ctx.storage is not None and ctx.user_id is not None:
             _check_cancel(ctx)
             yield ctx.stamp(MemoryUpdateStartedEvent())
@@ -167,16 +169,17 @@ async def _run_body(ctx: RunContext, continued: bool) -> AsyncGenerator[RunOutpu
         _finish_metrics(ctx)
         out.status = RunStatus.completed
         out.session_state = ctx.session_state
-        yield ctx.stamp(
-            RunCompletedEvent(
-                content=out.content,
-                content_type=out.content_type,
-                reasoning_content=out.reasoning_content,
-                metrics=out.metrics,
-                session_state=ctx.session_state,
-                metadata=out.metadata,
+        if not ctx.quiet:
+            yield ctx.stamp(
+                RunCompletedEvent(
+                    content=out.content,
+                    content_type=out.content_type,
+                    reasoning_content=out.reasoning_content,
+                    metrics=out.metrics,
+                    session_state=ctx.session_state,
+                    metadata=out.metadata,
+                )
             )
-        )
     except asyncio.CancelledError:
         if ctx.paused:  # this loop ended at RunPaused: the run is no longer its to record (it may be continued)
             raise
@@ -213,6 +216,7 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
     The model request is inline (not a nested generator): it is the per-chunk hot path.
     """
     out = ctx.output
+    quiet = ctx.quiet  # nobody sees the events: only what the RunOutput keeps is built
     while True:
         _check_cancel(ctx)
         turns += 1
@@ -226,7 +230,8 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
         model = ctx.model
         ctx.last_parsed = None
         calls: list[ToolCall] = []
-        yield ctx.stamp(ModelRequestStartedEvent(model=model.id, model_provider=model.provider))
+        if not quiet:
+            yield ctx.stamp(ModelRequestStartedEvent(model=model.id, model_provider=model.provider))
         agent = ctx.agent
         intermediate = agent.output_model is not None  # the output model writes the answer
         request = ModelRequest(
@@ -255,7 +260,9 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
                 if call.time_to_first_token is None:
                     _first_token(ctx, call, t0)
                 text.append(delta.content)
-                if intermediate:
+                if quiet:
+                    pass
+                elif intermediate:
                     yield ctx.stamp(RunIntermediateContentEvent(content=delta.content))
                 else:
                     yield ctx.stamp(RunContentEvent(content=delta.content))
@@ -267,7 +274,8 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
                 if call.time_to_first_token is None:
                     _first_token(ctx, call, t0)
                 reasoning.append(delta.reasoning_content)
-                yield ctx.stamp(ReasoningContentDeltaEvent(reasoning_content=delta.reasoning_content))
+                if not quiet:
+                    yield ctx.stamp(ReasoningContentDeltaEvent(reasoning_content=delta.reasoning_content))
             if delta.tool_calls:
                 calls.extend(delta.tool_calls)
             if delta.usage is not None:
@@ -283,11 +291,12 @@ async def _turns(ctx: RunContext, turns: int) -> AsyncIterator[RunOutputEvent]:
             Message(role="assistant", content=content or None, tool_calls=calls or None, reasoning_content=reasoning_text)
         )
         out.metrics.add_call("model", call)
-        yield ctx.stamp(ModelRequestCompletedEvent(
-            model=model.id, model_provider=model.provider, metrics=call, input_tokens=call.input_tokens,
-            output_tokens=call.output_tokens, total_tokens=call.total_tokens, time_to_first_token=call.time_to_first_token,
-            reasoning_tokens=call.reasoning_tokens, cache_read_tokens=call.cache_read_tokens,
-            cache_write_tokens=call.cache_write_tokens))
+        if not quiet:
+            yield ctx.stamp(ModelRequestCompletedEvent(
+                model=model.id, model_provider=model.provider, metrics=call, input_tokens=call.input_tokens,
+                output_tokens=call.output_tokens, total_tokens=call.total_tokens,
+                time_to_first_token=call.time_to_first_token, reasoning_tokens=call.reasoning_tokens,
+                cache_read_tokens=call.cache_read_tokens, cache_write_tokens=call.cache_write_tokens))
         if not calls:
             return
         executions = _new_executions(ctx, calls)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import json
 import time
-from typing import Any, AsyncIterator, Optional
+from typing import Any, AsyncIterator, Awaitable, Optional, TypeVar, cast
 
 from runwire.exceptions import ToolError, ToolInputRequired
 from runwire.metrics import ToolCallMetrics
@@ -26,6 +25,7 @@ from runwire.run.tool_execution import ToolExecution, ToolResult
 from runwire.tools.function import Function
 
 _DONE = object()
+T = TypeVar("T")
 
 
 def result_to_str(value: Any) -> str:
@@ -86,10 +86,18 @@ def new_execution(call: ToolCall, fn: Optional[Function[..., Any]]) -> ToolExecu
     return te
 
 
+def _shallow(obj: T) -> T:
+    """What ``copy.copy`` makes of a plain dataclass instance, at a fraction of its cost."""
+    cls = type(obj)
+    new = cls.__new__(cls)
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
 def _snapshot(te: ToolExecution) -> ToolExecution:
-    snap = copy.copy(te)
+    snap = _shallow(te)
     if te.metrics is not None:
-        snap.metrics = copy.copy(te.metrics)
+        snap.metrics = _shallow(te.metrics)
     return snap
 
 
@@ -100,10 +108,8 @@ async def _call(fn: Function[..., Any], kwargs: dict[str, Any], run_id: str) -> 
     asyncio's default executor, so a hung one cannot starve storage.
     """
     kind = fn.kind
-    if kind == "async":
-        yield await fn.fn(**kwargs)
-    elif kind == "sync":
-        yield await run_tool_in_thread(fn.name, run_id, fn.fn, **kwargs)
+    if kind in _PLAIN:
+        yield await _call_plain(fn, kwargs, run_id)
     elif kind == "async_generator":
         async for item in fn.fn(**kwargs):
             yield item
@@ -114,6 +120,16 @@ async def _call(fn: Function[..., Any], kwargs: dict[str, Any], run_id: str) -> 
             if item is _DONE:
                 break
             yield item
+
+
+_PLAIN = ("sync", "async")  # kinds of tools that return one value and yield no events
+
+
+def _call_plain(fn: Function[..., Any], kwargs: dict[str, Any], run_id: str) -> Awaitable[Any]:
+    """The value of a sync tool (run on the tool pool) or an async one."""
+    if fn.kind == "async":
+        return cast("Awaitable[Any]", fn.fn(**kwargs))
+    return run_tool_in_thread(fn.name, run_id, fn.fn, **kwargs)
 
 
 async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutputEvent]:
@@ -136,18 +152,21 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
         for name in fn.injected:
             kwargs[name] = {"agent": ctx.agent, "run_context": ctx, "session_state": ctx.session_state,
                             "tool_execution": te}[name]
-        scope = asyncio.timeout(fn.timeout_seconds)  # None: no limit
-        async with scope:
-            durability = ctx.durability
-            values = (_call(fn, kwargs, ctx.run_id) if durability is None
-                      else durability.tool_call(ctx, te, lambda: _call(fn, kwargs, ctx.run_id)))
-            async for item in values:
-                if isinstance(item, CustomEvent):
-                    check_custom_event_name(item)  # renamed after construction: still no fake RunCompleted
-                    item.tool_call_id = te.tool_call_id
-                    yield ctx.stamp(item)
-                else:
-                    pieces.append(item)
+        durability = ctx.durability
+        if fn.timeout_seconds is None and durability is None and fn.kind in _PLAIN:  # no scope, no generator
+            pieces.append(await _call_plain(fn, kwargs, ctx.run_id))
+        else:
+            scope = asyncio.timeout(fn.timeout_seconds)  # None: no limit
+            async with scope:
+                values = (_call(fn, kwargs, ctx.run_id) if durability is None
+                          else durability.tool_call(ctx, te, lambda: _call(fn, kwargs, ctx.run_id)))
+                async for item in values:
+                    if isinstance(item, CustomEvent):
+                        check_custom_event_name(item)  # renamed after construction: still no fake RunCompleted
+                        item.tool_call_id = te.tool_call_id
+                        yield ctx.stamp(item)
+                    else:
+                        pieces.append(item)
         if any(isinstance(p, ToolResult) for p in pieces):  # media for the model
             pieces = [_take_media(te, p) if isinstance(p, ToolResult) else p for p in pieces]
         result = _result_text(fn, pieces)
@@ -171,7 +190,8 @@ async def run_one(ctx: RunContext, te: ToolExecution) -> AsyncIterator[RunOutput
     te.result = result
     te.status = "completed"
     _timed(te, t0)
-    yield ctx.stamp(ToolCallCompletedEvent(tool=_snapshot(te), content=result))
+    if not ctx.quiet:
+        yield ctx.stamp(ToolCallCompletedEvent(tool=_snapshot(te), content=result))
 
 
 def _result_text(fn: Function[..., Any], pieces: list[Any]) -> str:
@@ -219,7 +239,8 @@ async def run_tool_calls(ctx: RunContext, executions: list[ToolExecution]) -> As
             te.status = "paused"
             continue
         runnable.append(te)
-        yield ctx.stamp(ToolCallStartedEvent(tool=_snapshot(te)))
+        if not ctx.quiet:
+            yield ctx.stamp(ToolCallStartedEvent(tool=_snapshot(te)))
     if len(runnable) == 1:
         async for event in run_one(ctx, runnable[0]):
             yield event

@@ -45,7 +45,7 @@ class ToolSchema:
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
         try:
-            parsed = self.model.model_validate(arguments)
+            parsed = self.model.__pydantic_validator__.validate_python(arguments)  # model_validate, minus its wrapping
         except pydantic.ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}" for err in exc.errors()
@@ -54,7 +54,7 @@ class ToolSchema:
                 f"invalid arguments for tool {self.tool_name!r}: {problems}. "
                 f"Expected arguments matching: {self.parameters.get('properties', {})}"
             ) from None
-        return {name: getattr(parsed, name) for name in type(parsed).model_fields}
+        return dict(parsed.__dict__)  # the fields, by name (extra="forbid": nothing else)
 
 
 def build_schema(fn: Callable[..., Any], name: str, description: str | None, injected: tuple[str, ...]) -> ToolSchema:

@@ -97,15 +97,13 @@ class OpenAIChat(Model):
         secrets = [self._api_key, *url_secrets(self.base_url), *secrets_from_env(dict(os.environ))]
         return provider_error("openai", self.id, exc, streamed=streamed, secrets=secrets)
 
-    async def astream(self, request: ModelRequest) -> AsyncIterator[ModelDelta]:
+    def astream(self, request: ModelRequest) -> AsyncIterator[ModelDelta]:
+        # the request mode's own generator, not one wrapped in another: a generator level costs per delta
         stream = request.stream
         body = self._body(request, stream)
         if self.use_sdk:
-            pieces = self._sdk_stream(body) if stream else self._sdk_complete(body)
-        else:
-            pieces = self._lean_stream(body) if stream else self._lean_complete(body)
-        async for delta in pieces:
-            yield delta
+            return self._sdk_stream(body) if stream else self._sdk_complete(body)
+        return self._lean_stream(body) if stream else self._lean_complete(body)
 
     # -- the lean path ----------------------------------------------------------------
     def _lean_headers(self) -> dict[str, str]:
