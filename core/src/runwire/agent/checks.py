@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Optional, Sequence
+
+# Plain functions whose signature passed: an app building an agent per request checks each tool once
+_checked_tools: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
 
 
 def check_options(max_turns: int, tool_call_limit: Optional[int], tools: Optional[Sequence[Any]], *models: Any) -> None:
@@ -23,8 +27,14 @@ def check_options(max_turns: int, tool_call_limit: Optional[int], tools: Optiona
 
         for item in tools:  # a Function was checked when it was made; names are checked on first use
             if callable(item) and not isinstance(item, (Function, type)) and not is_toolkit(item):
+                if item in _checked_tools:  # False for what cannot be weakly referenced (checked every time)
+                    continue
                 name = getattr(item, "__name__", None) or type(item).__name__
                 check_signature(item, name, tuple(INJECTED_PARAMS))
+                try:
+                    _checked_tools[item] = True
+                except TypeError:  # a callable object that cannot be weakly referenced
+                    pass
 
 
 def check_output_schema(schema: Any) -> None:
