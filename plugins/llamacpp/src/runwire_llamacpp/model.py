@@ -6,7 +6,6 @@ import asyncio
 import atexit
 import os
 import threading
-from collections import deque
 from pathlib import Path
 from typing import Any, AsyncIterator, Optional
 
@@ -219,11 +218,17 @@ class LlamaCpp(Model):
             )
         llm, lock = await asyncio.to_thread(self.load)
         params = self._params(request)
-        handoff = _Handoff(asyncio.get_running_loop())
-        stop = handoff.stop
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        stop = threading.Event()
+
+        def send(kind: str, value: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+            except RuntimeError:  # the loop is gone: nobody is listening any more
+                stop.set()
 
         def generate() -> None:
-            send = handoff.send
             try:
                 with lock:
                     if stop.is_set():
@@ -247,10 +252,10 @@ class LlamaCpp(Model):
             finally:
                 send("end", None)
 
-        worker = handoff.loop.run_in_executor(None, generate)
+        worker = loop.run_in_executor(None, generate)
         try:
             while True:
-                kind, value = await handoff.get()
+                kind, value = await queue.get()
                 if kind == "text":
                     yield ModelDelta(content=value)
                 elif kind == "usage":
@@ -268,48 +273,6 @@ class LlamaCpp(Model):
             stop.set()  # a cancelled or abandoned run stops generation at the next token
             if not worker.done():
                 worker.add_done_callback(lambda f: f.exception())
-
-
-class _Handoff:
-    """Items from the generating thread to the event loop, in order, each as soon as it is made.
-
-    The thread wakes the loop only when no wake-up is pending; a wake-up hands over every item queued
-    by then. An idle loop is woken per token (a stream consumer sees each token as it is generated);
-    a busy one takes what piled up in one go instead of one scheduled callback per token.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.stop = threading.Event()
-        self._items: deque[tuple[str, Any]] = deque()
-        self._wake_pending = False
-        self._waiter: Optional[asyncio.Future[None]] = None
-
-    def send(self, kind: str, value: Any) -> None:
-        """From the generating thread: queue an item; wake the loop unless a wake-up is already on its way."""
-        self._items.append((kind, value))
-        if not self._wake_pending:
-            self._wake_pending = True
-            try:
-                self.loop.call_soon_threadsafe(self._wake)
-            except RuntimeError:  # the loop is gone: nobody is listening any more
-                self.stop.set()
-
-    def _wake(self) -> None:
-        self._wake_pending = False  # cleared before the items are read: a later send schedules a new wake-up
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def get(self) -> tuple[str, Any]:
-        """On the loop: the next item, waiting for the thread when there is none yet."""
-        while not self._items:
-            self._waiter = self.loop.create_future()  # a send from now on resolves it (via _wake)
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.popleft()
 
 
 def _complete_with_tools(llm: Any, params: dict[str, Any], send: Any) -> None:
