@@ -34,6 +34,26 @@ def test_streams_real_tokens_with_usage_and_timing():
     assert 0 < out.metrics.time_to_first_token < out.metrics.duration
 
 
+def test_a_stream_consumer_sees_each_token_while_the_rest_is_still_being_generated():
+    agent = Agent(model=small(max_tokens=24))
+    llm, _ = small().load()
+    generated_by_first = None
+    stream = agent.run("Once upon a time", stream=True)
+    for event in stream:
+        if event.event == "RunContent" and generated_by_first is None:
+            generated_by_first = llm.n_tokens  # prompt + tokens evaluated so far, read while generation runs
+    out = stream.run_output
+    assert out.metrics.output_tokens == 24
+    # handed over as generated (not batched to the end): at most a few tokens ahead of the consumer
+    assert generated_by_first - out.metrics.input_tokens < 12
+
+
+def test_an_error_in_the_generating_thread_fails_the_run_and_frees_the_model():
+    with pytest.raises(RunFailedError, match=r"llamacpp:gemma-3-270m failed: ValueError: Requested tokens .* exceed context"):
+        Agent(model=small()).run("word " * 2100)  # longer than the 2048-token context
+    assert Agent(model=small(max_tokens=3)).run("Hi").status == "completed"
+
+
 def test_max_tokens_and_stop_sequences_are_honoured():
     greedy = Agent(model=small(max_tokens=40)).run("Count: one, two, three,")
     assert greedy.metrics.output_tokens <= 40
@@ -104,6 +124,18 @@ def test_media_to_the_text_only_model_is_an_error_not_silently_dropped():
 
     with pytest.raises(RunFailedError, match=r"llamacpp:gemma-3-270m takes text only, so the run's images would be dropped"):
         Agent(model=small()).run("what is this?", images=[Image(url="https://example.com/cat.png")])
+
+
+def test_the_bundled_gguf_is_assembled_and_hashed_once_per_process_not_per_run(monkeypatch):
+    from runwire_llamacpp import model as module
+
+    assembled = []
+    real = module._assemble
+    monkeypatch.setattr(module, "_assemble", lambda name: assembled.append(name) or real(name))
+    monkeypatch.setattr(module, "_known_paths", {})
+    agent = Agent(model=small(max_tokens=2))
+    assert agent.run("Hi").status == "completed" and agent.run("Hi").status == "completed"
+    assert assembled == ["gemma-3-270m"]  # the check reads all 250 MB: it once cost every run 0.2-1.5 s
 
 
 def test_the_first_load_shows_progress_on_a_terminal(monkeypatch, capsys):

@@ -25,9 +25,18 @@ KNOWN_MODELS: dict[str, tuple[str, str]] = {
 
 _loaded: dict[tuple[Any, ...], tuple[Any, threading.Lock]] = {}
 _load_lock = threading.Lock()
+_known_paths: dict[str, str] = {}
 
 
 def _known_path(name: str) -> str:
+    """The GGUF of a known model, assembled and checked once per process (the check hashes the whole file)."""
+    path = _known_paths.get(name)
+    if path is None:
+        path = _known_paths[name] = _assemble(name)
+    return path
+
+
+def _assemble(name: str) -> str:
     module_name, _ = KNOWN_MODELS[name]
     import importlib
 
