@@ -244,6 +244,21 @@ def test_a_worker_shutting_down_leaves_its_runs_interrupted_and_another_worker_c
         assert "RunCancelled" not in names(whole) and names(whole).count("ToolCallCompleted") == 1
 
 
+def _listening(port: int) -> int:
+    """How many sockets listen on ``port`` here (each SO_REUSEPORT worker has its own), from /proc/net."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                count += 1
+    return count
+
+
 def test_serve_spreads_a_burst_of_connections_over_its_workers(workers, gates):
     """Eighty clients connecting at once to `runwire serve --workers 2` land on both workers about evenly (a socket
     per worker, SO_REUSEPORT), not mostly on whichever woke first."""
@@ -253,6 +268,13 @@ def test_serve_spreads_a_burst_of_connections_over_its_workers(workers, gates):
 
     server = workers("--workers", "2", "--max-runs-per-user", "1000")
     count = 80
+    port = httpx.URL(server.url).port
+    for _ in range(600):  # /health answered by one worker says nothing of the other: wait for both to listen
+        if _listening(port) >= 2:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"two workers never listened on port {port}")
 
     async def start_all() -> list:
         limits = httpx.Limits(max_connections=count + 5)
