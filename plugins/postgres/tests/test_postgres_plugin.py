@@ -86,3 +86,150 @@ def test_concurrent_appends_share_commits_but_an_error_reaches_only_its_caller()
         storage.close()
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def test_a_caller_cancelled_during_a_shared_commit_does_not_cancel_the_others():
+    """The caller whose task commits a group gives up (its run was cancelled): the others in the group are still
+    committed and told so (they got CancelledError and their records were lost: a run's event writer died)."""
+    import asyncio
+    import os
+    import threading
+    import time
+    import uuid
+
+    import psycopg
+
+    url = os.environ.get("RUNWIRE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except Exception as exc:
+        if os.environ.get("RUNWIRE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"PostgreSQL at {url}: {exc}")
+        pytest.skip(f"PostgreSQL at {url}: {exc}")
+    schema = "rw_group_" + uuid.uuid4().hex[:10]
+    storage = PostgresStorage(url, schema=schema, max_size=1)
+    transaction = storage._transaction
+    gates = [threading.Event(), threading.Event()]
+    entered: list[int] = []
+
+    async def held(conn, ops, durable):  # each transaction waits for its gate: the test decides who is where
+        index = len(entered)
+        entered.append(index)
+        while index < len(gates) and not gates[index].is_set():
+            await asyncio.sleep(0.01)
+        return await transaction(conn, ops, durable)
+
+    def wait_for(check) -> None:
+        deadline = time.monotonic() + 30
+        while not check():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+    async def main() -> dict:
+        await storage.setup()
+        storage._transaction = held
+        ap = lambda run: asyncio.ensure_future(storage.append_events(run, "s", 0, [{"event": "RunStarted"}]))
+        a = ap("A")
+        await asyncio.to_thread(wait_for, lambda: len(entered) == 1)  # A holds the only connection
+        b = ap("B")
+        await asyncio.to_thread(wait_for, lambda: len(storage._home.appends) == 1)
+        c = ap("C")
+        await asyncio.to_thread(wait_for, lambda: len(storage._home.appends) == 2)
+        gates[0].set()  # A commits; B's caller takes [B, C] and commits them in one transaction
+        await asyncio.to_thread(wait_for, lambda: len(entered) == 2)
+        b.cancel()  # B's caller gives up mid-commit
+        gates[1].set()
+        outcomes = {}
+        for name, task in (("A", a), ("B", b), ("C", c)):
+            try:
+                await task
+                outcomes[name] = "ok"
+            except BaseException as exc:
+                outcomes[name] = type(exc).__name__
+        storage._transaction = transaction
+        outcomes["stored"] = [len(await storage.read_events(run)) for run in "AC"]
+        return outcomes
+
+    try:
+        outcomes = asyncio.run(main())
+        assert outcomes == {"A": "ok", "B": "CancelledError", "C": "ok", "stored": [1, 1]}
+    finally:
+        storage.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def test_a_caller_cancelled_while_its_group_commits_leaves_the_others_their_own_outcome():
+    """One caller of a group gives up while the group's transaction runs, and another's records break a rule:
+    each of the rest still gets its own outcome (the rule-breaker its UniqueViolation, the others success and
+    their records stored), not an InvalidStateError with its records lost."""
+    import asyncio
+    import os
+    import threading
+    import time
+    import uuid
+
+    import psycopg
+
+    url = os.environ.get("RUNWIRE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except Exception as exc:
+        if os.environ.get("RUNWIRE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"PostgreSQL at {url}: {exc}")
+        pytest.skip(f"PostgreSQL at {url}: {exc}")
+    schema = "rw_group_" + uuid.uuid4().hex[:10]
+    storage = PostgresStorage(url, schema=schema, max_size=2)
+    transaction = storage._transaction
+    gates = [threading.Event(), threading.Event(), threading.Event()]
+    entered: list[int] = []
+
+    async def held(conn, ops, durable):
+        index = len(entered)
+        entered.append(index)
+        while index < len(gates) and not gates[index].is_set():
+            await asyncio.sleep(0.01)
+        return await transaction(conn, ops, durable)
+
+    def wait_for(check) -> None:
+        deadline = time.monotonic() + 30
+        while not check():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+    async def main() -> dict:
+        await storage.setup()
+        await storage.append_events("D", "s", 0, [{"event": "RunStarted"}])  # D's seq 0 is taken
+        storage._transaction = held
+        ap = lambda run: asyncio.ensure_future(storage.append_events(run, "s", 0, [{"event": "RunStarted"}]))
+        tasks = {"A1": ap("A1"), "A2": ap("A2")}
+        await asyncio.to_thread(wait_for, lambda: len(entered) == 2)  # both connections held
+        for count, run in enumerate("BCDE", start=1):
+            tasks[run] = ap(run)
+            await asyncio.to_thread(wait_for, lambda: len(storage._home.appends) == count)
+        gates[0].set()  # A1 done: B's caller commits [B, C, D, E] in one transaction
+        await asyncio.to_thread(wait_for, lambda: len(entered) == 3)
+        gates[1].set()  # A2 done: C's caller gets the free connection slot, finds its append taken, and waits
+        await asyncio.wait([tasks["A2"]])
+        await asyncio.sleep(0.2)
+        tasks["C"].cancel()  # C's caller gives up while the group's transaction runs
+        gates[2].set()  # the group fails on D, then each is written alone
+        outcomes = {}
+        for name, task in tasks.items():
+            try:
+                await task
+                outcomes[name] = "ok"
+            except BaseException as exc:
+                outcomes[name] = type(exc).__name__
+        storage._transaction = transaction
+        outcomes["stored"] = [len(await storage.read_events(run)) for run in "BE"]
+        return outcomes
+
+    try:
+        outcomes = asyncio.run(main())
+        assert outcomes == {"A1": "ok", "A2": "ok", "B": "ok", "C": "CancelledError", "D": "UniqueViolation",
+                            "E": "ok", "stored": [1, 1]}
+    finally:
+        storage.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

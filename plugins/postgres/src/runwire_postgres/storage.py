@@ -93,6 +93,22 @@ class _Append:
     taken: bool = False
 
 
+def _settle(item: "_Append", error: Optional[BaseException]) -> None:
+    """Tell an append's caller how its records fared (once: a caller may be told already)."""
+    if item.done.done():
+        return
+    if error is None:
+        item.done.set_result(None)
+    else:
+        item.done.set_exception(error)
+
+
+def _retrieve(future: "asyncio.Future[None]") -> None:
+    """Read the outcome nobody waits for any more (asyncio logs a never-retrieved exception otherwise)."""
+    if not future.cancelled():
+        future.exception()
+
+
 def _merged(batch: list[_Append]) -> list[Op]:
     """The batch's statements, the rows of each distinct statement together: one executemany each."""
     rows: dict[str, list[Sequence[Any]]] = {}
@@ -113,6 +129,7 @@ class _PoolHome:
         self.closing = False
         self.gate = _Gate(max_size)
         self.appends: list[_Append] = []
+        self.commits: set["asyncio.Task[None]"] = set()  # group commits in flight (their callers may be gone)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._serve, name="runwire-postgres", daemon=True)
         self.thread.start()
@@ -171,20 +188,32 @@ class _PoolHome:
         item = _Append(ops, durable, asyncio.get_running_loop().create_future())
         self.appends.append(item)
         try:
-            async with self.gate:
-                if item.taken:  # another caller's transaction carries it
-                    batch: list[_Append] = []
-                else:
-                    batch, self.appends = self.appends[:MAX_GROUP], self.appends[MAX_GROUP:]
-                    for waiting in batch:
-                        waiting.taken = True
-                if batch:
-                    await self._commit(pool, batch, write)
-        except BaseException:
-            if not item.taken and item in self.appends:  # cancelled while waiting: nobody commits it later
+            await self.gate.__aenter__()
+        except BaseException:  # cancelled while waiting for a connection
+            if not item.taken and item in self.appends:  # nobody commits it later
                 self.appends.remove(item)
             raise
-        await item.done
+        if item.taken:  # another caller's transaction carries it
+            self.gate._release()
+        else:
+            batch, self.appends = self.appends[:MAX_GROUP], self.appends[MAX_GROUP:]
+            for waiting in batch:
+                waiting.taken = True
+            # The commit belongs to every caller in the batch, so no one caller's cancel may stop it: it runs
+            # as its own task, which gives the connection slot back when it is done.
+            task = asyncio.ensure_future(self._commit(pool, batch, write))
+            self.commits.add(task)
+            task.add_done_callback(self._committed)
+        try:
+            await asyncio.shield(item.done)  # a caller that gives up does not cancel the others' outcome
+        except asyncio.CancelledError:
+            if not item.done.done():
+                item.done.add_done_callback(_retrieve)
+            raise
+
+    def _committed(self, task: "asyncio.Task[None]") -> None:
+        self.commits.discard(task)
+        self.gate._release()
 
     async def _commit(self, pool: AsyncConnectionPool, batch: list[_Append],
                       write: Callable[[Any, Sequence[Op], bool], Awaitable[Any]]) -> None:
@@ -200,22 +229,21 @@ class _PoolHome:
                             try:
                                 await write(conn, item.ops, item.durable)
                             except Exception as exc:
-                                item.done.set_exception(exc)
+                                _settle(item, exc)
                             else:
-                                item.done.set_result(None)
+                                _settle(item, None)
                         return
         except Exception as exc:  # no connection, say: every caller of the batch hears of it
             for item in batch:
-                if not item.done.done():
-                    item.done.set_exception(exc)
+                _settle(item, exc)
             return
-        except BaseException:  # this task was cancelled: the others' fate is unknown, so they are cancelled too
+        except BaseException:  # the storage's loop is shutting down: the batch's fate is unknown
             for item in batch:
-                item.done.cancel()
+                if not item.done.done():
+                    item.done.cancel()
             raise
         for item in batch:
-            if not item.done.done():
-                item.done.set_result(None)
+            _settle(item, None)
 
     async def run(self, fn: Callable[[AsyncConnectionPool], Awaitable[T]]) -> T:
         """Await ``fn(pool)`` on this home's loop, from any other loop."""
