@@ -8,7 +8,9 @@ from typing import Optional
 from runwire.agent import Agent
 from runwire.run.events import CustomEvent
 from runwire.testing import Reply, ScriptedModel, ToolCall
-from server_app import _after_tool, _last_user, book_trip, delete_records, wait_gate  # plugins/server/tests
+from server_app import (  # plugins/server/tests: the same scripts and tools the server's own tests use
+    _after_tool, _last_user, ask, book_trip, confirm, delete_records, gated, wait_gate,
+)
 
 DELAY = 0.02  # seconds before each streamed word: visible streaming, short tests
 
@@ -43,24 +45,6 @@ def weather(request):
     return Reply(reasoning="let me see", content="Looking it up.",
                  tool_calls=[ToolCall("lookup", {"city": "Oslo"}), ToolCall("broken", {}),
                              ToolCall("wait_gate", {"name": _last_user(request)})])
-
-
-def gated(request):
-    if _after_tool(request):
-        return "released after the gate, all done"
-    return ToolCall("wait_gate", {"name": _last_user(request)})
-
-
-def confirm(request):
-    if _after_tool(request):
-        return f"done: {request.messages[-1].text()}"
-    return ToolCall("delete_records", {"table": _last_user(request)})
-
-
-def ask(request):
-    if _after_tool(request):
-        return f"done: {request.messages[-1].text()}"
-    return ToolCall("book_trip", {})
 
 
 def echo(request):
