@@ -57,6 +57,13 @@ class _Gate:
         self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
     async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+    async def acquire(self) -> None:
+        """Wait for a slot (first come, first served)."""
         if self.free > 0 and not self.waiters:
             self.free -= 1
             return
@@ -66,15 +73,13 @@ class _Gate:
             await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled():
-                self._release()  # handed a slot just as it was cancelled: pass it on
+                self.release()  # handed a slot just as it was cancelled: pass it on
             elif waiter in self.waiters:
                 self.waiters.remove(waiter)
             raise
 
-    async def __aexit__(self, *exc: object) -> None:
-        self._release()
-
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Give a slot back: to the next in line, if any."""
         while self.waiters:
             waiter = self.waiters.popleft()
             if not waiter.done():
@@ -188,13 +193,13 @@ class _PoolHome:
         item = _Append(ops, durable, asyncio.get_running_loop().create_future())
         self.appends.append(item)
         try:
-            await self.gate.__aenter__()
+            await self.gate.acquire()
         except BaseException:  # cancelled while waiting for a connection
             if not item.taken and item in self.appends:  # nobody commits it later
                 self.appends.remove(item)
             raise
         if item.taken:  # another caller's transaction carries it
-            self.gate._release()
+            self.gate.release()
         else:
             batch, self.appends = self.appends[:MAX_GROUP], self.appends[MAX_GROUP:]
             for waiting in batch:
@@ -213,7 +218,7 @@ class _PoolHome:
 
     def _committed(self, task: "asyncio.Task[None]") -> None:
         self.commits.discard(task)
-        self.gate._release()
+        self.gate.release()
 
     async def _commit(self, pool: AsyncConnectionPool, batch: list[_Append],
                       write: Callable[[Any, Sequence[Op], bool], Awaitable[Any]]) -> None:
