@@ -31,6 +31,31 @@ def test_plain_function_with_bad_parameter_fails_at_agent_construction():
         Agent(model=ScriptedModel(["x"]), tools=[connect])
 
 
+def test_a_bad_function_fails_at_every_construction_and_an_unhashable_callable_tool_still_works():
+    """Agent(...) remembers functions that passed its check; one that failed fails again, and a callable object
+    that cannot be hashed (eq without hash) is still accepted, not refused with a TypeError."""
+    def connect(sock: socket.socket) -> str:
+        """Connect."""
+        return "ok"
+
+    for _ in range(2):
+        with pytest.raises(ToolDefinitionError, match="tool 'connect': parameter 'sock'"):
+            Agent(model=ScriptedModel(["x"]), tools=[connect])
+
+    class Lookup:
+        __name__ = "lookup"
+
+        def __eq__(self, other: object) -> bool:
+            return self is other
+
+        def __call__(self, city: str) -> str:
+            """Look up a city."""
+            return f"found {city}"
+
+    agent = Agent(model=ScriptedModel([ToolCall("lookup", {"city": "Oslo"}), "done"]), tools=[Lookup()])
+    assert agent.run("go").tools[0].result == "found Oslo"
+
+
 def test_tool_without_docstring_or_hints_warns_once():
     with pytest.warns(UserWarning) as record:
         @tool

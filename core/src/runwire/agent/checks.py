@@ -27,13 +27,16 @@ def check_options(max_turns: int, tool_call_limit: Optional[int], tools: Optiona
 
         for item in tools:  # a Function was checked when it was made; names are checked on first use
             if callable(item) and not isinstance(item, (Function, type)) and not is_toolkit(item):
-                if item in _checked_tools:  # False for what cannot be weakly referenced (checked every time)
-                    continue
+                try:
+                    if item in _checked_tools:
+                        continue
+                except TypeError:  # a callable object that cannot be hashed: checked every time
+                    pass
                 name = getattr(item, "__name__", None) or type(item).__name__
                 check_signature(item, name, tuple(INJECTED_PARAMS))
                 try:
                     _checked_tools[item] = True
-                except TypeError:  # a callable object that cannot be weakly referenced
+                except TypeError:  # one that cannot be weakly referenced or hashed
                     pass
 
 
