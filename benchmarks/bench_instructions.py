@@ -37,9 +37,9 @@ async def _child(kind: str, tools: int, runs: int, url: str) -> None:
     if kind == "floor":
         run = floor_work(RawSocketClient(url, KEY), tools=tools)["tool"]
     else:
-        from runwire_openai import OpenAIChat
+        from bench_http_scale import lean
 
-        run = runwire_work(lambda: OpenAIChat(id="stub-model", base_url=url, api_key=KEY, max_retries=0), tools=tools)["tool"]
+        run = runwire_work(lean(url), tools=tools)["tool"]
     for _ in range(runs):
         await run()
     await close_all()
