@@ -116,3 +116,26 @@ def test_show_events_prints_one_line_per_event_with_custom_event_fields(capsys):
     assert '[ToolCallCompleted] fetch({"url": "https://example.com"}) -> page text' in lines
     assert "All done." in lines  # the answer's text on a line of its own, apart from the markers
     assert lines[-1] == "[RunCompleted]"
+
+
+def test_runs_show_in_another_process_prints_a_custom_event_of_a_class_it_does_not_know(tmp_path):
+    """An application's own event class (defined in its script, never registered) is shown by `runwire runs show`
+    in another process with its stored class name and fields, not as a bare CustomEvent."""
+    @dataclass
+    class StationRead(CustomEvent):
+        station: str = ""
+        celsius: float = 0.0
+
+    def get_weather(city: str):
+        """Get the weather."""
+        yield StationRead(station=f"{city}-central", celsius=11.5)
+        yield f"rain in {city}"
+
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    agent = Agent(model=ScriptedModel([ToolCall("get_weather", {"city": "Oslo"}), "Rain."]), tools=[get_weather], db=db)
+    run_id = agent.run("weather?").run_id
+    agent.close()
+    show = subprocess.run([str(RUNWIRE), "runs", "show", run_id[:8], "--db", db], capture_output=True, text=True,
+                          timeout=120)
+    assert show.returncode == 0, show.stderr
+    assert "StationRead station='Oslo-central' celsius=11.5" in show.stdout, show.stdout

@@ -86,8 +86,10 @@ _COMMON_FIELDS = frozenset({"event", "created_at", "run_id", "session_id", "agen
 
 def _custom_detail(event: Any) -> str:
     """A custom event's class and its own fields: ``StationRead city='Oslo' temperature_c=21.0``."""
-    fields = {k: v for k, v in event.to_dict().items() if k not in _COMMON_FIELDS}
-    return f"{type(event).__name__} " + " ".join(f"{k}={v!r}" for k, v in fields.items())
+    # vars(): the fields of a class this process does not know are attributes, not dataclass fields
+    fields = {k: v for k, v in vars(event).items() if k not in _COMMON_FIELDS and k != "stored_class"}
+    name = getattr(event, "stored_class", type(event).__qualname__).rpartition(".")[2]
+    return f"{name} " + " ".join(f"{k}={v!r}" for k, v in fields.items())
 
 
 def _print_metrics(metrics: Any) -> None:

@@ -166,10 +166,12 @@ def run_output_event_from_dict(data: dict[str, Any]) -> RunOutputEvent:
 
         data = decode_custom_fields(cls, data)
     event: RunOutputEvent = dataclass_from_dict(cls, data)
-    # Fields of an event class this process does not know are kept as attributes.
-    for key in data.keys() - {"event_class"}:
-        if not hasattr(event, key):
+    # Fields of an event class this process does not know are kept as attributes, and so is its stored name.
+    for key in data:  # in stored order
+        if key != "event_class" and not hasattr(event, key):
             setattr(event, key, data[key])
+    if class_name and type(event) is CustomEvent:
+        event.stored_class = class_name  # type: ignore[attr-defined]
     return event
 
 
