@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "core" / "src" / "runwire"
-VENDORS = {"litellm", "openai", "anthropic", "llama_cpp", "psycopg", "psycopg_pool", "redis", "httpx", "aiohttp", "rich"}
+VENDORS = {"litellm", "openai", "anthropic", "llama_cpp", "psycopg", "psycopg_pool", "redis", "httpx", "aiohttp", "httptools", "rich"}
 
 
 def test_core_has_no_module_level_vendor_import():

@@ -1,4 +1,4 @@
-"""``OpenAIChat``: the OpenAI chat protocol over a lean aiohttp path, or through the official client.
+"""``OpenAIChat``: the OpenAI chat protocol over a lean HTTP path, or through the official client.
 
 The lean path (the default) posts the request body itself (tool specs serialized
 once per set of tools), parses the server-sent events itself, reads every body
@@ -23,8 +23,9 @@ from runwire.models.chat_format import request_fields
 from runwire.models.errors import provider_error, secrets_from_env
 from runwire.models.message import ToolCall
 from runwire.utils.redact import redact_url, url_secrets
-from runwire_openai.errors import APIConnectionError, APIError, APITimeoutError
-from runwire_openai.transport import Sessions, ToolSpecCache, encode_body, post, sse_data
+from runwire_openai.errors import APIConnectionError, APIError
+from runwire_openai.http11 import Target
+from runwire_openai.transport import MAX_BODY, Pools, ToolSpecCache, encode_body, post, sse_data
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -67,9 +68,9 @@ class OpenAIChat(Model):
         self.use_sdk = use_sdk or client is not None
         self._given_client = client
         self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
-        self._sessions = Sessions(timeout=timeout, max_connections=max_connections)
+        self._pools = Pools(timeout=timeout, max_connections=max_connections)
         self._tools = ToolSpecCache()
-        self._headers: Optional[dict[str, str]] = None
+        self._target: Optional[Target] = None
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIChat(id={self.id!r}, base_url={redact_url(self.base_url)!r})"
@@ -106,29 +107,29 @@ class OpenAIChat(Model):
         return self._lean_stream(body) if stream else self._lean_complete(body)
 
     # -- the lean path ----------------------------------------------------------------
-    def _lean_headers(self) -> dict[str, str]:
-        if self._headers is None:
+    def _lean_target(self) -> Target:
+        """Where the lean path posts, with its request head (URL and headers) prepared once."""
+        if self._target is None:
             headers = {"Authorization": f"Bearer {self._key()}", "Content-Type": "application/json",
                        "Accept": "application/json"}
             if self.organization:
                 headers["OpenAI-Organization"] = self.organization
             headers.update(self.default_headers)
-            self._headers = headers
-        return self._headers
+            try:
+                self._target = Target((self.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions", headers)
+            except ValueError as exc:
+                raise ModelError(f"openai model {self.id!r}: {exc}. To fix: check base_url and default_headers",
+                                 provider="openai", model=self.id) from None
+        return self._target
 
     async def _lean_post(self, body: dict[str, Any]) -> Any:
         tools = body.pop("tools", None)
         payload = encode_body(body, tools, self._tools)
-        url = (self.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
-        return await post(self._sessions, url, payload, self._lean_headers(), max_retries=self.max_retries)
+        return await post(self._pools, self._lean_target(), payload, max_retries=self.max_retries)
 
-    def _lean_error(self, exc: BaseException, waiting: str, streamed: int = 0) -> Exception:
+    def _lean_error(self, exc: BaseException, streamed: int = 0) -> Exception:
         """A transport failure of the lean path as the provider error the model reports."""
-        import aiohttp
-
-        if isinstance(exc, asyncio.TimeoutError):
-            exc = APITimeoutError(f"{waiting} {self.timeout:g} s")
-        elif isinstance(exc, aiohttp.ClientError):
+        if isinstance(exc, OSError):  # a socket error outside the pool's own wrapping
             exc = APIConnectionError(f"connection error: {exc}")
         return self._error(exc, streamed)
 
@@ -137,14 +138,14 @@ class OpenAIChat(Model):
         try:
             response = await self._lean_post(body)
             try:
-                raw = await response.read()
+                raw = await response.read(MAX_BODY)
             finally:
                 response.release()
             deltas = completion_deltas(json.loads(raw))
         except (asyncio.CancelledError, ModelError):
             raise
         except Exception as exc:
-            failure = self._lean_error(exc, "no answer within")
+            failure = self._lean_error(exc)
         if failure is not None:  # raised here, not in the except block: no __context__ holding the raw error
             raise failure
         for delta in deltas:
@@ -165,7 +166,7 @@ class OpenAIChat(Model):
         except (asyncio.CancelledError, ModelError, GeneratorExit):
             raise
         except Exception as exc:
-            failure = self._lean_error(exc, "no data for", parser.streamed)
+            failure = self._lean_error(exc, parser.streamed)
         if failure is not None:  # raised here, not in the except block: no __context__ holding the raw error
             raise failure
         for delta in parser.finish(self.id):
@@ -220,7 +221,7 @@ class OpenAIChat(Model):
             yield delta
 
     async def aclose(self) -> None:
-        await self._sessions.aclose()
+        await self._pools.aclose()
         client = self._clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.close()
