@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from common import Result, installed, scale
-from floor_clients import AiohttpClient, HttpxClient, RawSocketClient, close_all
+from floor_clients import AiohttpClient, Http11Client, HttpxClient, RawSocketClient, close_all
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 KEY = "sk-bench-0000000000000000"
@@ -34,9 +34,10 @@ MODES = {  # what each client sends, said in the table
     FLOOR: "tool run non-streamed, stream streamed",
     "bare httpx": "tool run non-streamed, stream streamed",
     "bare aiohttp": "tool run non-streamed, stream streamed",
+    "bare runwire http11": "tool run non-streamed, stream streamed",
     "openai SDK directly": "tool run non-streamed, stream streamed",
     "litellm directly": "streamed both, include_usage",
-    "runwire + runwire-openai": "lean aiohttp path; non-streamed run sends non-streamed requests",
+    "runwire + runwire-openai": "lean http11 path; non-streamed run sends non-streamed requests",
     "runwire + runwire-openai (official client)": "use_sdk=True; same request modes",
     "runwire + runwire-litellm": "streamed both, include_usage",
     "agno (OpenAIChat)": "arun() non-streamed, arun(stream=True) streamed",
@@ -206,6 +207,8 @@ def pydantic_ai_work(url: str) -> Work:
 def clients(url: str) -> dict[str, Work]:
     out: dict[str, Work] = {FLOOR: floor_work(RawSocketClient(url, KEY)), "bare httpx": floor_work(HttpxClient(url, KEY)),
                             "bare aiohttp": floor_work(AiohttpClient(url, KEY))}
+    if installed("runwire_openai"):
+        out["bare runwire http11"] = floor_work(Http11Client(url, KEY))
     if installed("openai"):
         out["openai SDK directly"] = sdk_work(url)
     if installed("litellm"):

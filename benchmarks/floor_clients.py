@@ -1,5 +1,6 @@
 """Clients without a framework, for the HTTP benchmarks' floors: a raw asyncio-socket HTTP/1.1 client
-(the floor quoted in targets), bare httpx and bare aiohttp (the candidates for runwire-openai's transport).
+(the floor quoted in targets), bare httpx, bare aiohttp and bare runwire_openai.http11 (the candidates for
+runwire-openai's transport; http11 is the one it uses).
 
 Each does a whole workload the way a careful hand-written client would: keep-alive
 connections, JSON bodies, SSE parsed line by line, tool calls assembled from fragments.
@@ -146,3 +147,40 @@ class AiohttpClient:
     async def aclose(self) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+class Http11Client:
+    """runwire-openai's own HTTP/1.1 client (``runwire_openai.http11``) without runwire: the transport alone."""
+
+    def __init__(self, url: str, key: str) -> None:
+        from runwire_openai.http11 import Target
+
+        self.target = Target(url.rstrip("/") + "/chat/completions",
+                             {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        self.pool: Optional[Any] = None
+
+    async def chat(self, body: dict[str, Any]) -> tuple[str, Calls]:
+        from runwire_openai.http11 import Pool
+
+        if self.pool is None:
+            self.pool = Pool(timeout=60, max_connections=1000)
+            _OPEN.append(self)
+        response = await self.pool.post(self.target, json.dumps(body).encode())
+        try:
+            if not body.get("stream"):
+                return from_completion(json.loads(await response.read(1 << 30)))
+            events: list[dict[str, Any]] = []
+            buffer = b""
+            async for piece in response.iter_any():
+                buffer += piece
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.startswith(b"data: {"):
+                        events.append(json.loads(line[6:]))
+            return assemble(events)
+        finally:
+            response.release()
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
