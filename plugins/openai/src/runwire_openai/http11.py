@@ -303,6 +303,8 @@ class _Connection(asyncio.Protocol):
 
     def finish(self) -> None:
         """The request is over: back to the pool if the response was read to its end and may be kept."""
+        if not self.busy:  # released already
+            return
         self.busy = False
         if self.watchdog is not None:
             self.watchdog.cancel()
