@@ -9,6 +9,10 @@ behind the others' events.
 Reading: one task per process follows every stream that a client of this worker watches with one blocking
 XREAD on its own connection, and hands the entries to the local subscribers of each run. A stream of a run
 this worker drives is read from its memory, never from Redis.
+
+Segments: each opening carries a token of its own, and so does each entry and the close written for it. A
+worker's last entries and close can reach Redis after another worker (a continue) opened the next segment:
+readers skip entries of another token, and a close is written only while its segment is the stream's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Optional
@@ -25,8 +30,15 @@ from runwire_server.broker import RETAIN_SECONDS, Broker, LiveEvent, MemoryBroke
 logger = logging.getLogger("runwire.server")
 
 Build = Callable[[Any], None]  # adds commands to a pipeline
-# KEYS: the run's stream   ARGV: ttl s.   A new segment replaces the closed one, atomically.
-_OPEN = "redis.call('DEL', KEYS[1]) redis.call('XADD', KEYS[1], '*', 'k', 'open') redis.call('EXPIRE', KEYS[1], ARGV[1])"
+# KEYS: the run's stream   ARGV: ttl s., token.   A new segment replaces the closed one, atomically. XTRIM (not
+# DEL) keeps the stream's last id: the new entries' ids follow the old ones', so a reader of the old misses none.
+_OPEN = ("redis.call('XTRIM', KEYS[1], 'MAXLEN', 0) redis.call('XADD', KEYS[1], '*', 'k', 'open', 't', ARGV[2]) "
+         "redis.call('EXPIRE', KEYS[1], ARGV[1])")
+# KEYS: the run's stream   ARGV: token, retain s.   Only while the stream holds that token's segment (its first
+# entry is {k: open, t: token}): a late close neither ends nor shortens the life of a later segment.
+_CLOSE = ("local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1] "
+          "if first and first[2][4] == ARGV[1] then redis.call('XADD', KEYS[1], '*', 'k', 'close', 't', ARGV[1]) "
+          "redis.call('EXPIRE', KEYS[1], ARGV[2]) return 1 end return 0")
 
 
 class _Writer:
@@ -34,8 +46,8 @@ class _Writer:
 
     def __init__(self, client: Any, key: Callable[[str], str], ttl: int) -> None:
         self.client, self.key, self.ttl = client, key, ttl
-        self.ops: list[tuple[Optional[Build], Any]] = []  # (build, future) or (None, run_id): that run's events
-        self.events: dict[str, list[LiveEvent]] = {}
+        self.ops: list[tuple[Optional[Build], Any]] = []  # (build, future) or (None, (run_id, token)): events
+        self.events: dict[tuple[str, str], list[LiveEvent]] = {}
         self.wakeup = asyncio.Event()
         self.task: Optional[asyncio.Task[None]] = None
 
@@ -52,12 +64,14 @@ class _Writer:
         self.wakeup.set()
         return await asyncio.shield(future)  # a caller that goes away does not take its commands back
 
-    def publish(self, run_id: str, event: LiveEvent) -> None:
+    def publish(self, run_id: str, token: str, event: LiveEvent) -> None:
+        """Queue ``event`` of the run's segment ``token``."""
         self._start()
-        queued = self.events.get(run_id)
+        segment = (run_id, token)
+        queued = self.events.get(segment)
         if queued is None:
-            self.events[run_id] = [event]
-            self.ops.append((None, run_id))
+            self.events[segment] = [event]
+            self.ops.append((None, segment))
             self.wakeup.set()
         else:
             queued.append(event)
@@ -71,17 +85,18 @@ class _Writer:
             if ops:
                 await self._flush(ops, events)
 
-    async def _flush(self, ops: list[tuple[Optional[Build], Any]], events: dict[str, list[LiveEvent]]) -> None:
+    async def _flush(self, ops: list[tuple[Optional[Build], Any]],
+                     events: dict[tuple[str, str], list[LiveEvent]]) -> None:
         pipe = self.client.pipeline(transaction=False)
         calls: list[tuple[asyncio.Future[list[Any]], int, int]] = []
         for build, target in ops:
             start = len(pipe.command_stack)
             if build is None:
                 batch = events[target]
-                fields: dict[str, Any] = {"k": "e", "c": len(batch)}
+                fields: dict[str, Any] = {"k": "e", "t": target[1], "c": len(batch)}
                 for i, event in enumerate(batch):
                     fields[f"s{i}"], fields[f"n{i}"], fields[f"d{i}"] = event.seq, event.name, event.data
-                key = self.key(target)
+                key = self.key(target[0])
                 pipe.xadd(key, fields)
                 pipe.expire(key, self.ttl)
             else:
@@ -127,6 +142,7 @@ class _Watch:
     segment: Segment = field(default_factory=Segment)
     last: str = "0-0"
     subscribers: int = 0
+    token: Optional[str] = None  # the segment's, from its opening entry
 
 
 class _Follower:
@@ -223,18 +239,21 @@ class _Follower:
         segment = watch.segment
         for entry_id, fields in entries:
             watch.last = entry_id
-            kind = fields.get("k")
-            if kind == "close":  # the segment ends here: what follows in the stream is a later segment's
+            kind, token = fields.get("k"), fields.get("t", "")
+            if kind == "open":  # the segment, or a later one that replaced it: its readers read on into it
+                watch.token = token  # (an earlier segment's entries that land later are skipped: the log has them)
+                continue
+            if kind == "close" and watch.token in (None, token):  # None: a stray close, in a stream never opened
                 segment.close()
                 if self.watched.get(key) is watch:
                     del self.watched[key]
                 return
-            if kind == "e":
+            if kind == "e" and token == watch.token:
                 for i in range(int(fields.get("c", 0))):
                     segment.add(LiveEvent(int(fields[f"s{i}"]), fields[f"n{i}"], fields[f"d{i}"]))
 
     async def _drop_missing(self) -> None:
-        """Streams that expired or were replaced end their watch: the readers read the rest from the event log."""
+        """Streams that expired end their watch: the readers read the rest from the event log."""
         self.checked = time.monotonic()
         keys = list(self.watched)
         if not keys:
@@ -276,36 +295,35 @@ class RedisBroker(Broker):
         self.writer = _Writer(self.client, self._key, ttl)  # run counts, openings: what a run waits for to start
         self.events = _Writer(self.client, self._key, ttl)  # events, then their segment's close, in order
         self.follower = _Follower(url, self.client, block_ms, name)
-        self.driven: set[str] = set()
+        self.driven: dict[str, str] = {}  # run id: the token of the segment this worker writes
 
     def _key(self, run_id: str) -> str:
         return f"{self.prefix}events:{run_id}"
 
     async def open(self, run_id: str) -> None:
         """Returns once Redis holds the new segment: a client told of the run may then watch it from any worker."""
-        key = self._key(run_id)
+        key, token = self._key(run_id), os.urandom(8).hex()
 
         def build(pipe: Any) -> None:
-            pipe.eval(_OPEN, 1, key, self.ttl)  # one step: no reader finds the key gone or the old segment's end
+            pipe.eval(_OPEN, 1, key, self.ttl, token)  # one step: no reader finds the key gone or half replaced
 
         await self.writer.call(build)
         await self.local.open(run_id)
-        self.driven.add(run_id)
+        self.driven[run_id] = token
 
     async def publish(self, run_id: str, event: LiveEvent) -> None:
         await self.local.publish(run_id, event)
-        self.events.publish(run_id, event)
+        self.events.publish(run_id, self.driven[run_id], event)
 
     async def close(self, run_id: str) -> None:
-        if run_id not in self.driven:
+        token = self.driven.pop(run_id, None)
+        if token is None:
             return
-        self.driven.discard(run_id)
         await self.local.close(run_id)
         key, retain = self._key(run_id), int(self.retain)
 
         def build(pipe: Any) -> None:
-            pipe.xadd(key, {"k": "close"})
-            pipe.expire(key, retain)
+            pipe.eval(_CLOSE, 1, key, token, retain)
 
         try:
             await self.events.call(build)  # after the segment's events

@@ -1,0 +1,112 @@
+"""``RedisBroker`` against the local Redis: three brokers stand for three workers sharing one Redis.
+
+Without Redis these tests skip (fail under RUNWIRE_REQUIRE_SERVICES=1, as in CI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from typing import AsyncIterator, Optional
+
+import pytest
+
+from runwire_server.broker import LiveEvent
+
+REDIS_URL = os.environ.get("RUNWIRE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+async def brokers():
+    """``make()``: a new RedisBroker (a worker) on a key prefix of this test's own."""
+    import redis.asyncio as aioredis
+    from redis.exceptions import RedisError
+
+    from runwire_server.redis_broker import RedisBroker
+
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        if os.environ.get("RUNWIRE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Redis at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis at {REDIS_URL}: {exc}")
+    prefix = f"rwtest:{uuid.uuid4().hex[:10]}:"
+    made: list[RedisBroker] = []
+
+    def make() -> RedisBroker:
+        made.append(RedisBroker(REDIS_URL, prefix=prefix, block_ms=500))
+        return made[-1]
+
+    make.prefix = prefix  # type: ignore[attr-defined]
+    make.redis = client  # type: ignore[attr-defined]
+    try:
+        yield make
+    finally:
+        for broker in made:
+            await broker.aclose()
+        async for key in client.scan_iter(match=prefix + "*"):
+            await client.delete(key)
+        await client.aclose()
+
+
+async def read_all(live: Optional[AsyncIterator[LiveEvent]]) -> list[str]:
+    assert live is not None
+    return [event.name async for event in live]
+
+
+def event(seq: int, name: str) -> LiveEvent:
+    return LiveEvent(seq, name, "{}")
+
+
+async def test_a_late_close_or_event_of_the_segment_before_never_reaches_a_continued_segment(brokers):
+    """Run r pauses on worker A and is continued on worker B; A's last event and its close reach Redis only
+    after B opened the new segment. Readers elsewhere get B's events, and only B's, up to B's own close."""
+    a, b, c, d = brokers(), brokers(), brokers(), brokers()
+    run_id = "r-" + uuid.uuid4().hex[:8]
+    await a.open(run_id)
+    await a.publish(run_id, event(0, "RunStarted"))
+    before = await c.subscribe(run_id)
+    assert before is not None
+    assert (await before.__anext__()).name == "RunStarted"  # C follows A's segment
+
+    await b.open(run_id)  # the continue, on B
+    await b.publish(run_id, event(2, "RunContinued"))
+    await a.publish(run_id, event(1, "StaleFromA"))  # A's last event and close, delayed behind B's open
+    await a.close(run_id)
+    await b.publish(run_id, event(3, "RunCompleted"))
+    after = await d.subscribe(run_id)
+    await b.close(run_id)
+
+    # C reads on into B's segment (the run's log has A's late event); D reads B's from its start
+    read = await asyncio.wait_for(asyncio.gather(read_all(before), read_all(after)), 60)
+    assert read == [["RunContinued", "RunCompleted"], ["RunContinued", "RunCompleted"]]
+    late = await d.subscribe(run_id)  # a reader arriving after the close reads the same segment
+    assert await asyncio.wait_for(read_all(late), 60) == ["RunContinued", "RunCompleted"]
+
+
+async def test_a_late_close_does_not_cut_the_continued_segments_life_in_redis(brokers):
+    """A's late close leaves B's live stream its live-run lifetime, not the short one of a closed stream."""
+    a, b = brokers(), brokers()
+    run_id = "r-" + uuid.uuid4().hex[:8]
+    await a.open(run_id)
+    await b.open(run_id)
+    await a.close(run_id)
+    assert await brokers.redis.ttl(f"{brokers.prefix}events:{run_id}") > a.retain
+    await b.close(run_id)
+    assert 0 < await brokers.redis.ttl(f"{brokers.prefix}events:{run_id}") <= b.retain
+
+
+async def test_a_workers_segments_one_after_another_are_each_read_whole_elsewhere(brokers):
+    """A run's segments opened and closed in turn on one worker: a reader elsewhere reads each from start to close."""
+    a, c = brokers(), brokers()
+    run_id = "r-" + uuid.uuid4().hex[:8]
+    for round_ in range(3):
+        await a.open(run_id)
+        await a.publish(run_id, event(2 * round_, f"Start{round_}"))
+        live = await c.subscribe(run_id)
+        await a.publish(run_id, event(2 * round_ + 1, f"End{round_}"))
+        await a.close(run_id)
+        assert await asyncio.wait_for(read_all(live), 60) == [f"Start{round_}", f"End{round_}"]
