@@ -71,7 +71,7 @@ def status_error(status: int, raw: bytes) -> APIStatusError:
     code = None
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # (deep nesting)
         data = None
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         error = data["error"]

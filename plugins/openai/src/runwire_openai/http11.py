@@ -26,8 +26,10 @@ import httptools
 from runwire_openai.errors import APIConnectionError, APIError, APITimeoutError
 
 MAX_HEADER_BYTES = 64 * 1024  # a response's status line and headers together
+MAX_FRAMING = 2 * MAX_HEADER_BYTES  # bytes in a row that carry no body: headers, 1xx answers, chunk framing, trailers
 HIGH_WATER = 256 * 1024  # buffered body bytes at which reading pauses until the consumer catches up
 DECOMPRESS_PIECE = 1024 * 1024  # decompressed bytes handed out at a time (a small gzip body can expand hugely)
+MAX_EXPANDED = 256 * 1024 * 1024  # what one compressed body may expand to (gzip reaches ~1000x: 1 MiB -> 1 GiB)
 IDLE_SECONDS = 15.0  # a pooled connection unused this long is closed rather than reused
 
 
@@ -83,22 +85,31 @@ class Response:
 
     async def iter_any(self) -> AsyncIterator[bytes]:
         """The body in pieces as they arrive (what is buffered comes as one piece)."""
-        conn = self._conn
+        conn, decoder = self._conn, self._decoder
+        fed, expanded = False, 0  # whether the decoder had any bytes, and what they came to
         while True:
             raw = await conn.next_body()
             if raw is None:
                 break
-            if self._decoder is None:
+            if decoder is None:
                 yield raw
                 continue
-            piece = self._decoder.decompress(raw, DECOMPRESS_PIECE)
+            fed = True
+            piece = _decompress(decoder, raw)
             while piece:
+                expanded += len(piece)
+                if expanded > MAX_EXPANDED:
+                    raise APIError(f"the server's compressed body expands to more than {MAX_EXPANDED} bytes")
                 yield piece
-                piece = self._decoder.decompress(self._decoder.unconsumed_tail, DECOMPRESS_PIECE)
-        if self._decoder is not None:
-            rest = self._decoder.flush()
+                if len(piece) == DECOMPRESS_PIECE:  # a small body that expands hugely: the loop runs meanwhile
+                    await asyncio.sleep(0)  # (timeouts, cancellation, other runs)
+                piece = _decompress(decoder, decoder.unconsumed_tail)
+        if fed:
+            rest = decoder.flush()
             if rest:
                 yield rest
+            if not decoder.eof or decoder.unused_data:  # (a second gzip member too: not decoded, so refused)
+                raise APIError("the server's compressed body and its compressed stream do not end together")
 
     async def read(self, limit: int) -> bytes:
         """The whole body; APIError if it is longer than ``limit`` bytes."""
@@ -116,12 +127,27 @@ class Response:
         self._conn.finish()
 
 
+def _decompress(decoder: Any, data: bytes) -> bytes:
+    try:
+        return decoder.decompress(data, DECOMPRESS_PIECE)  # type: ignore[no-any-return]
+    except zlib.error as exc:
+        raise APIError(f"the server sent a compressed body that does not decompress ({exc})") from None
+
+
 class _Deflate:
     """``Content-Encoding: deflate``: zlib-wrapped as the RFC says, or raw deflate as some servers send."""
 
     def __init__(self) -> None:
         self._inner: Any = None
         self.unconsumed_tail = b""
+
+    @property
+    def eof(self) -> bool:
+        return self._inner is not None and bool(self._inner.eof)
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._inner.unused_data if self._inner is not None else b""
 
     def decompress(self, data: bytes, max_length: int) -> bytes:
         if self._inner is None:
@@ -139,7 +165,7 @@ class _Connection(asyncio.Protocol):
 
     __slots__ = ("pool", "key", "loop", "transport", "parser", "closed", "busy", "idle_since", "status", "headers",
                  "header_bytes", "headers_done", "complete", "keep_alive", "eof_framed", "body", "buffered",
-                 "received", "error", "waiter", "paused", "last_data", "watchdog")
+                 "received", "framing", "error", "waiter", "paused", "sent_at", "last_data", "watchdog")
 
     def __init__(self, pool: "Pool", key: Any) -> None:
         self.pool = pool
@@ -163,10 +189,11 @@ class _Connection(asyncio.Protocol):
         self.body: deque[bytes] = deque()
         self.buffered = 0
         self.received = 0
+        self.framing = 0
         self.error: Optional[BaseException] = None
         self.waiter: Optional[asyncio.Future[None]] = None
         self.paused = False
-        self.last_data = 0.0
+        self.sent_at = self.last_data = 0.0
         self.watchdog: Optional[asyncio.TimerHandle] = None
 
     # -- asyncio.Protocol ------------------------------------------------------------
@@ -179,12 +206,26 @@ class _Connection(asyncio.Protocol):
             return
         self.last_data = self.loop.time()
         self.received += len(data)
+        buffered = self.buffered
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._fail(APIConnectionError(f"the server sent a malformed HTTP response ({exc})"))
-        except APIError as exc:  # raised by a callback
-            self._fail(exc)
+            cause = exc.__context__  # what a callback of ours raised
+            self._fail(cause if isinstance(cause, APIError) else
+                       APIConnectionError(f"the server sent a malformed HTTP response ({exc})"))
+            return
+        except httptools.HttpParserUpgrade:
+            self._fail(APIConnectionError("the server switched protocols (status 101) instead of answering"))
+            return
+        if self.buffered != buffered or self.complete:
+            self.framing = 0
+            return
+        # no body in these bytes: httptools holds a header or trailer in memory until it ends, so an endless
+        # one (or endless 1xx answers, or chunk extensions) would grow it and keep the idle timeout from firing
+        self.framing += len(data)
+        if self.framing > MAX_FRAMING:
+            self._fail(APIConnectionError(f"the server sent more than {MAX_FRAMING} bytes in a row without any "
+                                          "body (headers, interim answers, chunk framing or trailers)"))
 
     def eof_received(self) -> Optional[bool]:
         return False  # close our side too
@@ -192,8 +233,8 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self.closed = True
         self.pool._forget(self)
-        if self.headers_done and self.eof_framed and not self.complete and self.error is None:
-            self.complete = True  # the body ends with the connection
+        if self.headers_done and self.eof_framed and not self.complete and self.error is None and exc is None:
+            self.complete = True  # the body ends with the connection (a clean end: not a reset or a TLS error)
         elif not self.complete and self.error is None:
             reason = f": {exc}" if exc else ""
             self.error = APIConnectionError(f"the server closed the connection before the response was complete"
@@ -253,14 +294,20 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     def _watch(self) -> None:
-        """Fail the request if no byte arrives for ``timeout`` seconds (not while paused for the consumer)."""
+        """Fail the request if its status line and headers are not in ``timeout`` seconds after it was sent
+        (bytes trickling in do not stretch that), or if then no byte arrives for ``timeout`` seconds (not while
+        paused for the consumer)."""
+        if self.complete:  # all in: a slow consumer does not fail it (nor lose the connection)
+            self.watchdog = None
+            return
         timeout = self.pool.timeout
-        quiet = self.loop.time() - self.last_data
+        quiet = self.loop.time() - (self.last_data if self.headers_done else self.sent_at)
         if self.paused or quiet < timeout:
             self.watchdog = self.loop.call_later(timeout if self.paused else timeout - quiet, self._watch)
             return
         self.watchdog = None
-        self._fail(APITimeoutError(f"no data from the server for {timeout:g} s"))
+        self._fail(APITimeoutError(f"no data from the server for {timeout:g} s" if self.headers_done else
+                                   f"the server did not answer (status line and headers) within {timeout:g} s"))
 
     async def _wait(self) -> None:
         self.waiter = self.loop.create_future()
@@ -272,7 +319,7 @@ class _Connection(asyncio.Protocol):
     def send(self, head: bytes, payload: bytes) -> None:
         self._reset()
         self.busy = True
-        self.last_data = self.loop.time()
+        self.sent_at = self.last_data = self.loop.time()
         if self.pool.timeout:
             self.watchdog = self.loop.call_later(self.pool.timeout, self._watch)
         assert self.transport is not None
@@ -297,6 +344,7 @@ class _Connection(asyncio.Protocol):
         self.buffered = 0
         if self.paused:
             self.paused = False
+            self.last_data = self.loop.time()  # the server's silence counts from here, not from before the pause
             if self.transport is not None and not self.closed:
                 self.transport.resume_reading()
         return raw
@@ -348,8 +396,9 @@ class Pool:
         await self._take_turn()
         conn: Optional[_Connection] = None
         try:
-            for _attempt in range(2):
-                conn, reused = self._idle_connection(target.key) or (await self._connect(target), False)
+            for attempt in range(2):  # the second on a new connection (the next kept-alive one may be stale too)
+                idle = self._idle_connection(target.key) if not attempt else None
+                conn, reused = idle or (await self._connect(target), False)
                 conn.send(target.head, payload)
                 try:
                     await conn.response_head()
@@ -377,7 +426,7 @@ class Pool:
         except BaseException:
             if turn.done() and not turn.cancelled():
                 self._give_back(None)  # the slot was ours already: pass it on
-            else:
+            elif turn in self._queue:  # (a cancelled turn _give_back passed over is gone already)
                 self._queue.remove(turn)
             raise
 

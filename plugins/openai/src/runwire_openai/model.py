@@ -131,6 +131,8 @@ class OpenAIChat(Model):
         """A transport failure of the lean path as the provider error the model reports."""
         if isinstance(exc, OSError):  # a socket error outside the pool's own wrapping
             exc = APIConnectionError(f"connection error: {exc}")
+        elif not isinstance(exc, APIError):  # the answer's JSON or its shape (json, int(), .get on a list, ...)
+            exc = APIError(f"the server's answer could not be read as a chat completion ({type(exc).__name__}: {exc})")
         return self._error(exc, streamed)
 
     async def _lean_complete(self, body: dict[str, Any]) -> AsyncIterator[ModelDelta]:
@@ -166,7 +168,8 @@ class OpenAIChat(Model):
         except (asyncio.CancelledError, ModelError, GeneratorExit):
             raise
         except Exception as exc:
-            failure = self._lean_error(exc, parser.streamed)
+            if not parser.done:  # after [DONE] the answer is whole: what breaks in the rest of the body is ignored
+                failure = self._lean_error(exc, parser.streamed)
         if failure is not None:  # raised here, not in the except block: no __context__ holding the raw error
             raise failure
         for delta in parser.finish(self.id):

@@ -14,7 +14,7 @@ import weakref
 from collections import OrderedDict
 from typing import Any, AsyncIterator, Optional
 
-from runwire_openai.errors import RETRYABLE_STATUS, APIConnectionError, status_error
+from runwire_openai.errors import RETRYABLE_STATUS, APIConnectionError, APIError, status_error
 from runwire_openai.http11 import Pool, Response, Target
 
 MAX_LINE = 16 * 1024 * 1024  # one SSE line (a hostile server could send an endless one)
@@ -105,7 +105,7 @@ async def post(pools: Pools, target: Target, payload: bytes, *, max_retries: int
             error: Exception = exc
             wait = None
         else:
-            if response.status < 300:
+            if 200 <= response.status < 300:  # (llhttp lets 000-099 through)
                 return response
             try:
                 raw = await _error_body(response)
@@ -122,14 +122,18 @@ async def post(pools: Pools, target: Target, payload: bytes, *, max_retries: int
 
 
 async def _error_body(response: Response) -> bytes:
-    """The first MAX_ERROR_BODY bytes of an error response (the rest is not read; the connection is closed)."""
+    """The first MAX_ERROR_BODY bytes of an error response (the rest is not read; the connection is closed).
+    A body that cannot be read ends where it broke: the status decides what happens next."""
     pieces: list[bytes] = []
     size = 0
-    async for piece in response.iter_any():
-        pieces.append(piece)
-        size += len(piece)
-        if size >= MAX_ERROR_BODY:
-            break
+    try:
+        async for piece in response.iter_any():
+            pieces.append(piece)
+            size += len(piece)
+            if size >= MAX_ERROR_BODY:
+                break
+    except APIError:
+        pass
     return b"".join(pieces)[:MAX_ERROR_BODY]
 
 
@@ -138,23 +142,33 @@ def _retry_after(value: Optional[str]) -> Optional[float]:
         seconds = float(value) if value is not None else None
     except ValueError:
         return None
-    return None if seconds is None or seconds < 0 else min(seconds, 60.0)
+    return min(seconds, 60.0) if seconds is not None and seconds >= 0 else None  # (not NaN: no timer at NaN)
 
 
 async def sse_data(response: Response) -> AsyncIterator[bytes]:
     """The ``data:`` payloads of a server-sent event stream, read to the end of the body
     (so the connection goes back to the pool)."""
-    buffer = b""
+    start: list[bytes] = []  # the pieces of a line not ended yet (joined once it ends: a long line is not copied
+    size = 0  # over and over as it grows)
     async for piece in response.iter_any():
-        buffer += piece
         if b"\n" not in piece:
-            if len(buffer) > MAX_LINE:
+            start.append(piece)
+            size += len(piece)
+            if size > MAX_LINE:
                 raise APIConnectionError(f"the server sent a line longer than {MAX_LINE} bytes")
             continue
-        lines = buffer.split(b"\n")
-        buffer = lines.pop()
+        if start:
+            start.append(piece)
+            piece = b"".join(start)
+            start.clear()
+        lines = piece.split(b"\n")
+        rest = lines.pop()
+        if rest:
+            start.append(rest)
+        size = len(rest)
         for line in lines:
             if line.startswith(b"data:"):
                 yield line[5:].strip()
-    if buffer.startswith(b"data:"):
-        yield buffer[5:].strip()
+    rest = b"".join(start)
+    if rest.startswith(b"data:"):
+        yield rest[5:].strip()
