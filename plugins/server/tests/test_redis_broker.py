@@ -1,4 +1,5 @@
-"""``RedisBroker`` against the local Redis: three brokers stand for three workers sharing one Redis.
+"""``RedisBroker`` against the local Redis: three brokers stand for three workers sharing one Redis (and
+``MemoryBroker``, where a test holds for one worker as well).
 
 Without Redis these tests skip (fail under RUNWIRE_REQUIRE_SERVICES=1, as in CI).
 """
@@ -12,7 +13,7 @@ from typing import AsyncIterator, Optional
 
 import pytest
 
-from runwire_server.broker import LiveEvent
+from runwire_server.broker import LiveEvent, MemoryBroker
 
 REDIS_URL = os.environ.get("RUNWIRE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -66,19 +67,19 @@ async def test_a_late_close_or_event_of_the_segment_before_never_reaches_a_conti
     after B opened the new segment. Readers elsewhere get B's events, and only B's, up to B's own close."""
     a, b, c, d = brokers(), brokers(), brokers(), brokers()
     run_id = "r-" + uuid.uuid4().hex[:8]
-    await a.open(run_id)
-    await a.publish(run_id, event(0, "RunStarted"))
+    on_a = await a.open(run_id)
+    await a.publish(on_a, event(0, "RunStarted"))
     before = await c.subscribe(run_id)
     assert before is not None
     assert (await before.__anext__()).name == "RunStarted"  # C follows A's segment
 
-    await b.open(run_id)  # the continue, on B
-    await b.publish(run_id, event(2, "RunContinued"))
-    await a.publish(run_id, event(1, "StaleFromA"))  # A's last event and close, delayed behind B's open
-    await a.close(run_id)
-    await b.publish(run_id, event(3, "RunCompleted"))
+    on_b = await b.open(run_id)  # the continue, on B
+    await b.publish(on_b, event(2, "RunContinued"))
+    await a.publish(on_a, event(1, "StaleFromA"))  # A's last event and close, delayed behind B's open
+    await a.close(on_a)
+    await b.publish(on_b, event(3, "RunCompleted"))
     after = await d.subscribe(run_id)
-    await b.close(run_id)
+    await b.close(on_b)
 
     # C reads on into B's segment (the run's log has A's late event); D reads B's from its start
     read = await asyncio.wait_for(asyncio.gather(read_all(before), read_all(after)), 60)
@@ -91,11 +92,11 @@ async def test_a_late_close_does_not_cut_the_continued_segments_life_in_redis(br
     """A's late close leaves B's live stream its live-run lifetime, not the short one of a closed stream."""
     a, b = brokers(), brokers()
     run_id = "r-" + uuid.uuid4().hex[:8]
-    await a.open(run_id)
-    await b.open(run_id)
-    await a.close(run_id)
+    on_a = await a.open(run_id)
+    on_b = await b.open(run_id)
+    await a.close(on_a)
     assert await brokers.redis.ttl(f"{brokers.prefix}events:{run_id}") > a.retain
-    await b.close(run_id)
+    await b.close(on_b)
     assert 0 < await brokers.redis.ttl(f"{brokers.prefix}events:{run_id}") <= b.retain
 
 
@@ -104,9 +105,46 @@ async def test_a_workers_segments_one_after_another_are_each_read_whole_elsewher
     a, c = brokers(), brokers()
     run_id = "r-" + uuid.uuid4().hex[:8]
     for round_ in range(3):
-        await a.open(run_id)
-        await a.publish(run_id, event(2 * round_, f"Start{round_}"))
+        on_a = await a.open(run_id)
+        await a.publish(on_a, event(2 * round_, f"Start{round_}"))
         live = await c.subscribe(run_id)
-        await a.publish(run_id, event(2 * round_ + 1, f"End{round_}"))
-        await a.close(run_id)
+        await a.publish(on_a, event(2 * round_ + 1, f"End{round_}"))
+        await a.close(on_a)
         assert await asyncio.wait_for(read_all(live), 60) == [f"Start{round_}", f"End{round_}"]
+
+
+@pytest.fixture(params=["memory", "redis"])
+def one_worker(request):
+    """``(worker, elsewhere)``: a MemoryBroker (nothing elsewhere), or a RedisBroker and another worker's."""
+    if request.param == "memory":
+        return MemoryBroker(), None
+    brokers = request.getfixturevalue("brokers")
+    return brokers(), brokers()
+
+
+async def test_a_paused_runs_late_close_and_event_leave_its_continue_on_the_same_worker_live(one_worker):
+    """Run r pauses, and a continue on the same worker opens r's next segment before the paused run's task
+    publishes its last event and closes its own segment. That late close ends only the paused segment: the
+    continue's readers, here and elsewhere, read its events up to its own close."""
+    worker, elsewhere = one_worker
+    run_id = "r-" + uuid.uuid4().hex[:8]
+    paused = await worker.open(run_id)
+    await worker.publish(paused, event(0, "RunStarted"))
+    reading_paused = await worker.subscribe(run_id)
+
+    continued = await worker.open(run_id)  # the continue, before the paused run's task reached its close
+    here = await worker.subscribe(run_id)
+    there = None if elsewhere is None else await elsewhere.subscribe(run_id)
+    await worker.publish(continued, event(2, "RunContinued"))
+    await worker.publish(paused, event(1, "RunPaused"))  # the paused task's last event and close, late
+    await worker.close(paused)
+    await worker.close(paused)  # (closing twice changes nothing)
+    if elsewhere is not None:  # the late close left the continued stream its live-run lifetime in Redis
+        assert await worker.client.ttl(f"{worker.prefix}events:{run_id}") > worker.retain
+    await worker.publish(continued, event(3, "RunCompleted"))
+    await worker.close(continued)
+
+    assert await asyncio.wait_for(read_all(reading_paused), 60) == ["RunStarted", "RunPaused"]
+    assert await asyncio.wait_for(read_all(here), 60) == ["RunContinued", "RunCompleted"]
+    if there is not None:
+        assert await asyncio.wait_for(read_all(there), 60) == ["RunContinued", "RunCompleted"]

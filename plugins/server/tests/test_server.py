@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from typing import Any, Optional
 
 import pytest
+from runwire_server import MemoryBroker
 from rw_server_kit import ANN_KEY, BOB_KEY, client, data, ids, names, sse
 
 
@@ -149,6 +152,53 @@ def test_pause_and_continue_over_http(ann):
     assert again.status_code == 409 and "not paused" in again.json()["detail"]
     everything = sse(ann, "GET", f"/runs/{run_id}/events")
     assert [(e.id, e.event) for e in everything] == [(e.id, e.event) for e in paused + resumed]
+
+
+class LateFirstClose(MemoryBroker):
+    """A MemoryBroker whose first close (the paused run's) comes late: once the continue's segment has
+    published RunContinued; that segment's later events wait until the late close has returned."""
+
+    continued: Optional[asyncio.Event] = None
+    closed_late: Optional[asyncio.Event] = None
+    closes = 0
+
+    def _events(self) -> tuple[asyncio.Event, asyncio.Event]:
+        if self.continued is None or self.closed_late is None:  # made in the server's event loop
+            self.continued, self.closed_late = asyncio.Event(), asyncio.Event()
+        return self.continued, self.closed_late
+
+    async def publish(self, segment: Any, event: Any) -> None:
+        continued, closed_late = self._events()
+        if continued.is_set():
+            await closed_late.wait()
+        await super().publish(segment, event)
+        if event.name == "RunContinued":
+            continued.set()
+
+    async def close(self, segment: Any) -> None:
+        continued, closed_late = self._events()
+        self.closes += 1
+        if self.closes == 1:
+            await continued.wait()
+        await super().close(segment)
+        closed_late.set()
+
+
+def test_a_paused_runs_late_close_leaves_its_continue_streaming(make_server):
+    """The paused run's task closes its live segment only after a continue on the same worker opened the
+    next one: the continue still streams to RunCompleted, and the run completes."""
+    with client(make_server(broker=LateFirstClose())) as ann:
+        paused = sse(ann, "POST", "/agents/confirm/runs", json={"message": "users"})
+        assert names(paused)[-1] == "RunPaused"  # (its task is now held before closing its segment)
+        run_id = data(paused[0])["run_id"]
+        call = ann.get(f"/runs/{run_id}").json()["tools"][0]
+        resumed = sse(ann, "POST", f"/runs/{run_id}/continue",
+                      json={"tools": [{"tool_call_id": call["tool_call_id"], "confirmed": True}]})
+        assert names(resumed)[0] == "RunContinued" and names(resumed)[-1] == "RunCompleted"
+        assert ids(resumed) == list(range(int(paused[-1].id) + 1, int(resumed[-1].id) + 1))
+        assert ann.get(f"/runs/{run_id}").json()["status"] == "completed"
+        everything = sse(ann, "GET", f"/runs/{run_id}/events")
+        assert [(e.id, e.event) for e in everything] == [(e.id, e.event) for e in paused + resumed]
 
 
 def test_continue_with_user_input_not_streamed(ann):

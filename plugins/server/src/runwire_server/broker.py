@@ -6,11 +6,17 @@ closed when it ends or pauses (after the run's events and final state are
 stored). A segment holds every event it published (with its seq) while it is
 open, so a subscriber that arrives late reads it from its start and loses
 nothing the event log has not stored yet.
+
+``open`` returns a ``SegmentHandle`` naming that one opening; ``publish`` and
+``close`` take it. A paused run can be continued (a new segment opened) before
+the task that drove it closes its own: that late close, or a late event, then
+ends (or adds to) its own segment only, never the new one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Optional
 
@@ -26,18 +32,34 @@ class LiveEvent:
     data: str
 
 
+@dataclass(frozen=True)
+class SegmentHandle:
+    """One opening of a run's live segment, as ``Broker.open`` returned it; ``token`` is unique to it."""
+
+    run_id: str
+    token: str
+
+    @classmethod
+    def new(cls, run_id: str) -> SegmentHandle:
+        return cls(run_id, os.urandom(8).hex())
+
+
 class Broker:
     """Publishes runs' live events and hands them to subscribers."""
 
-    async def open(self, run_id: str) -> None:
-        """Start a new live segment of the run (replacing a closed earlier one)."""
+    async def open(self, run_id: str) -> SegmentHandle:
+        """Start a new live segment of the run, the one subscribers get from now on: its handle (publish, close)."""
         raise NotImplementedError
 
-    async def publish(self, run_id: str, event: LiveEvent) -> None:
+    async def publish(self, segment: SegmentHandle, event: LiveEvent) -> None:
+        """Add ``event`` to the segment; nothing once it is closed (the event log has the event)."""
         raise NotImplementedError
 
-    async def close(self, run_id: str) -> None:
-        """The segment ended: subscribers stop once they have read everything before this."""
+    async def close(self, segment: SegmentHandle) -> None:
+        """The segment ended: subscribers stop once they have read everything before this.
+
+        Only that segment: once a later one replaced it, closing it leaves the later one open.
+        """
         raise NotImplementedError
 
     async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
@@ -94,23 +116,35 @@ class MemoryBroker(Broker):
     """Segments in this process's memory: one worker."""
 
     def __init__(self) -> None:
-        self.segments: dict[str, Segment] = {}
+        self.live: dict[SegmentHandle, Segment] = {}  # every open segment, the replaced ones until their close
+        self.current: dict[str, Segment] = {}  # run id: the segment its subscribers get
         self.active: dict[str, int] = {}
 
-    async def open(self, run_id: str) -> None:
-        self.segments[run_id] = Segment()
+    async def open(self, run_id: str) -> SegmentHandle:
+        handle = SegmentHandle.new(run_id)
+        self.start(handle)
+        return handle
 
-    async def publish(self, run_id: str, event: LiveEvent) -> None:
-        self.segments[run_id].add(event)
+    def start(self, handle: SegmentHandle) -> None:
+        """Open the segment ``handle`` names (``RedisBroker`` opens its local side with its Redis token)."""
+        self.live[handle] = self.current[handle.run_id] = Segment()
 
-    async def close(self, run_id: str) -> None:
-        segment = self.segments.pop(run_id, None)
-        if segment is not None:  # its subscribers read on to the end; a later one reads the log, complete by now
-            segment.close()
+    async def publish(self, segment: SegmentHandle, event: LiveEvent) -> None:
+        found = self.live.get(segment)
+        if found is not None:  # a replaced segment's readers still get its events (e.g. its RunPaused)
+            found.add(event)
+
+    async def close(self, segment: SegmentHandle) -> None:
+        found = self.live.pop(segment, None)
+        if found is None:
+            return
+        if self.current.get(segment.run_id) is found:  # not replaced: a later subscriber reads the log, complete
+            del self.current[segment.run_id]
+        found.close()  # its subscribers read on to the end
 
     async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
-        segment = self.segments.get(run_id)
-        return None if segment is None else read_segment(segment)
+        found = self.current.get(run_id)
+        return None if found is None else read_segment(found)
 
     async def acquire(self, user_id: str, limit: int) -> bool:
         if self.active.get(user_id, 0) >= limit:

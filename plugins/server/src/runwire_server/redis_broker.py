@@ -10,9 +10,10 @@ Reading: one task per process follows every stream that a client of this worker 
 XREAD on its own connection, and hands the entries to the local subscribers of each run. A stream of a run
 this worker drives is read from its memory, never from Redis.
 
-Segments: each opening carries a token of its own, and so does each entry and the close written for it. A
-worker's last entries and close can reach Redis after another worker (a continue) opened the next segment:
-readers skip entries of another token, and a close is written only while its segment is the stream's.
+Segments: each opening carries a token of its own (its ``SegmentHandle``'s), and so does each entry and the
+close written for it. A worker's last entries and close can reach Redis after a continue (on another worker or
+this one) opened the next segment: readers skip entries of another token, and a close is written only while
+its segment is the stream's.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Optional
 
-from runwire_server.broker import RETAIN_SECONDS, Broker, LiveEvent, MemoryBroker, Segment, read_segment
+from runwire_server.broker import RETAIN_SECONDS, Broker, LiveEvent, MemoryBroker, Segment, SegmentHandle, read_segment
 
 logger = logging.getLogger("runwire.server")
 
@@ -295,40 +295,40 @@ class RedisBroker(Broker):
         self.writer = _Writer(self.client, self._key, ttl)  # run counts, openings: what a run waits for to start
         self.events = _Writer(self.client, self._key, ttl)  # events, then their segment's close, in order
         self.follower = _Follower(url, self.client, block_ms, name)
-        self.driven: dict[str, str] = {}  # run id: the token of the segment this worker writes
 
     def _key(self, run_id: str) -> str:
         return f"{self.prefix}events:{run_id}"
 
-    async def open(self, run_id: str) -> None:
+    async def open(self, run_id: str) -> SegmentHandle:
         """Returns once Redis holds the new segment: a client told of the run may then watch it from any worker."""
-        key, token = self._key(run_id), os.urandom(8).hex()
+        handle = SegmentHandle.new(run_id)  # its token tags the segment's entries and close in Redis
+        key = self._key(run_id)
 
         def build(pipe: Any) -> None:
-            pipe.eval(_OPEN, 1, key, self.ttl, token)  # one step: no reader finds the key gone or half replaced
+            pipe.eval(_OPEN, 1, key, self.ttl, handle.token)  # one step: no reader finds the key gone or half replaced
 
         await self.writer.call(build)
-        await self.local.open(run_id)
-        self.driven[run_id] = token
+        self.local.start(handle)
+        return handle
 
-    async def publish(self, run_id: str, event: LiveEvent) -> None:
-        await self.local.publish(run_id, event)
-        self.events.publish(run_id, self.driven[run_id], event)
+    async def publish(self, segment: SegmentHandle, event: LiveEvent) -> None:
+        if segment in self.local.live:  # (readers elsewhere skip it once a later segment replaced it)
+            await self.local.publish(segment, event)
+            self.events.publish(segment.run_id, segment.token, event)
 
-    async def close(self, run_id: str) -> None:
-        token = self.driven.pop(run_id, None)
-        if token is None:
+    async def close(self, segment: SegmentHandle) -> None:
+        if segment not in self.local.live:
             return
-        await self.local.close(run_id)
-        key, retain = self._key(run_id), int(self.retain)
+        await self.local.close(segment)
+        key, retain, token = self._key(segment.run_id), int(self.retain), segment.token
 
         def build(pipe: Any) -> None:
-            pipe.eval(_CLOSE, 1, key, token, retain)
+            pipe.eval(_CLOSE, 1, key, token, retain)  # written only while the stream holds this segment
 
         try:
             await self.events.call(build)  # after the segment's events
         except Exception as exc:  # readers elsewhere find the stream expired, then read the log
-            logger.error("runwire-server: could not close the live stream of run %s in Redis: %s", run_id, exc)
+            logger.error("runwire-server: could not close the live stream of run %s in Redis: %s", segment.run_id, exc)
 
     async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
         here = await self.local.subscribe(run_id)

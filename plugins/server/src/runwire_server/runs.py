@@ -16,7 +16,7 @@ from runwire.run.cancel import leave_interrupted
 from runwire.run.output import RunOutput, RunStatus
 from runwire.storage.base import Storage
 
-from runwire_server.broker import Broker, LiveEvent
+from runwire_server.broker import Broker, LiveEvent, SegmentHandle
 
 logger = logging.getLogger("runwire.server")
 
@@ -61,7 +61,8 @@ class RunManager:
 
     async def _drive(self, user_id: str, run_id: str, events: Callable[[], AsyncIterator[Any]],
                      base_seq: Callable[[], Awaitable[int]], started: asyncio.Future[int]) -> Optional[RunOutput]:
-        opened, stream, opening = False, None, None
+        segment: Optional[SegmentHandle] = None  # the live segment this task opened: only it publishes to and closes it
+        stream, opening = None, None
         try:
             seq = await base_seq()
             # the live segment opens while the run stores its first event: whatever the log lacks, it holds
@@ -71,13 +72,12 @@ class RunManager:
                 first = await stream.__anext__()
             except StopAsyncIteration:
                 raise RuntimeError(f"run {run_id} ended before its first event") from None
-            await opening
-            opened = True
-            await self.broker.publish(run_id, LiveEvent(seq, first.event, _json(first.to_dict())))
+            segment = await opening
+            await self.broker.publish(segment, LiveEvent(seq, first.event, _json(first.to_dict())))
             started.set_result(seq)
             async for event in stream:  # each event is stored before it is yielded (the recorder's promise)
                 seq += 1
-                await self.broker.publish(run_id, LiveEvent(seq, event.event, _json(event.to_dict())))
+                await self.broker.publish(segment, LiveEvent(seq, event.event, _json(event.to_dict())))
             output: RunOutput = stream.run_output  # type: ignore[attr-defined]
             return output
         except BaseException as exc:
@@ -94,10 +94,11 @@ class RunManager:
         finally:
             if stream is not None and hasattr(stream, "aclose"):
                 await stream.aclose()  # a run left mid-way (the broker failed, or shutdown) records itself ended
-            if opening is not None and not opened:  # the run did not start: its segment closes empty
-                opened = (await asyncio.gather(opening, return_exceptions=True))[0] is None
-            if opened:
-                await self.broker.close(run_id)
+            if opening is not None and segment is None:  # the run did not start: its segment closes empty
+                done = (await asyncio.gather(opening, return_exceptions=True))[0]
+                segment = done if isinstance(done, SegmentHandle) else None
+            if segment is not None:  # a continue may have opened the run's next segment already: that one stays open
+                await self.broker.close(segment)
             await self.broker.release(user_id)
 
     async def aclose(self) -> None:
