@@ -148,3 +148,38 @@ async def test_a_paused_runs_late_close_and_event_leave_its_continue_on_the_same
     assert await asyncio.wait_for(read_all(here), 60) == ["RunContinued", "RunCompleted"]
     if there is not None:
         assert await asyncio.wait_for(read_all(there), 60) == ["RunContinued", "RunCompleted"]
+
+
+async def test_a_subscriber_on_the_paused_runs_worker_gets_the_continue_from_another_worker(brokers):
+    """Run r pauses on worker A and is continued on worker B before A's task closed its segment: a client
+    arriving on A then reads B's segment (through Redis) up to B's close, not A's paused one and its end."""
+    a, b = brokers(), brokers()
+    run_id = "r-" + uuid.uuid4().hex[:8]
+    on_a = await a.open(run_id)
+    await a.publish(on_a, event(0, "RunStarted"))
+    await a.publish(on_a, event(1, "RunPaused"))  # A's task has not closed its segment yet
+
+    on_b = await b.open(run_id)  # the continue, on B
+    await b.publish(on_b, event(2, "RunContinued"))
+    live = await a.subscribe(run_id)
+    await b.publish(on_b, event(3, "RunCompleted"))
+    await b.close(on_b)
+    await a.close(on_a)  # A's task reaches its close late
+    assert await asyncio.wait_for(read_all(live), 60) == ["RunContinued", "RunCompleted"]
+
+
+async def test_a_subscriber_on_the_worker_that_drives_the_run_reads_it_from_memory(brokers):
+    """With no continue elsewhere, a client on the worker driving the run reads its segment from memory (no
+    Redis stream followed), even when Redis lost the stream."""
+    a = brokers()
+    for lost in (False, True):
+        run_id = "r-" + uuid.uuid4().hex[:8]
+        on_a = await a.open(run_id)
+        await a.publish(on_a, event(0, "RunStarted"))
+        if lost:
+            await brokers.redis.delete(f"{brokers.prefix}events:{run_id}")
+        live = await a.subscribe(run_id)
+        assert not a.follower.watched
+        await a.publish(on_a, event(1, "RunCompleted"))
+        await a.close(on_a)
+        assert await asyncio.wait_for(read_all(live), 60) == ["RunStarted", "RunCompleted"]

@@ -117,7 +117,7 @@ class MemoryBroker(Broker):
 
     def __init__(self) -> None:
         self.live: dict[SegmentHandle, Segment] = {}  # every open segment, the replaced ones until their close
-        self.current: dict[str, Segment] = {}  # run id: the segment its subscribers get
+        self.current: dict[str, SegmentHandle] = {}  # run id: the segment its subscribers get
         self.active: dict[str, int] = {}
 
     async def open(self, run_id: str) -> SegmentHandle:
@@ -127,7 +127,8 @@ class MemoryBroker(Broker):
 
     def start(self, handle: SegmentHandle) -> None:
         """Open the segment ``handle`` names (``RedisBroker`` opens its local side with its Redis token)."""
-        self.live[handle] = self.current[handle.run_id] = Segment()
+        self.live[handle] = Segment()
+        self.current[handle.run_id] = handle
 
     async def publish(self, segment: SegmentHandle, event: LiveEvent) -> None:
         found = self.live.get(segment)
@@ -138,13 +139,13 @@ class MemoryBroker(Broker):
         found = self.live.pop(segment, None)
         if found is None:
             return
-        if self.current.get(segment.run_id) is found:  # not replaced: a later subscriber reads the log, complete
+        if self.current.get(segment.run_id) == segment:  # not replaced: a later subscriber reads the log, complete
             del self.current[segment.run_id]
         found.close()  # its subscribers read on to the end
 
     async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
         found = self.current.get(run_id)
-        return None if found is None else read_segment(found)
+        return None if found is None else read_segment(self.live[found])
 
     async def acquire(self, user_id: str, limit: int) -> bool:
         if self.active.get(user_id, 0) >= limit:

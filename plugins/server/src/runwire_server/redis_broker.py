@@ -8,7 +8,7 @@ behind the others' events.
 
 Reading: one task per process follows every stream that a client of this worker watches with one blocking
 XREAD on its own connection, and hands the entries to the local subscribers of each run. A stream of a run
-this worker drives is read from its memory, never from Redis.
+this worker drives is read from its memory, unless a continue elsewhere replaced its segment in Redis.
 
 Segments: each opening carries a token of its own (its ``SegmentHandle``'s), and so does each entry and the
 close written for it. A worker's last entries and close can reach Redis after a continue (on another worker or
@@ -331,12 +331,23 @@ class RedisBroker(Broker):
             logger.error("runwire-server: could not close the live stream of run %s in Redis: %s", segment.run_id, exc)
 
     async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
-        here = await self.local.subscribe(run_id)
-        if here is not None:
-            return here
+        """The segment this worker drives, from memory, while it is the stream's in Redis; else the stream's.
+
+        A paused run continued on another worker before this one closed its segment: the continue's is read.
+        """
         key = self._key(run_id)
+        token: Optional[str] = None
+        if run_id in self.local.current:
+            try:
+                first, = await self.writer.call(lambda pipe: pipe.xrange(key, count=1))
+                token = first[0][1].get("t") if first else None
+            except Exception as exc:  # Redis out of reach: this worker's segment is the one it knows
+                logger.error("runwire-server: could not read the live stream of run %s in Redis: %s", run_id, exc)
+            here = self.local.current.get(run_id)  # (as of now: an open here goes to Redis first)
+            if here is not None and token in (None, here.token):  # None: Redis lost it; this worker has it all
+                return read_segment(self.local.live[here])
         watch = self.follower.watched.get(key)
-        if watch is None or watch.segment.closed:
+        if token is None and (watch is None or watch.segment.closed):
             exists, = await self.writer.call(lambda pipe: pipe.exists(key))
             if not exists:
                 return None
