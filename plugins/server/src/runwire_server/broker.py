@@ -62,10 +62,11 @@ class Broker:
         """
         raise NotImplementedError
 
-    async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
+    async def subscribe(self, run_id: str, *, started_here: bool = False) -> Optional[AsyncIterator[LiveEvent]]:
         """The run's current segment from its first event, or None when the run has no segment here.
 
-        Call it before reading the event log: then log + segment leave no gap.
+        Call it before reading the event log: then log + segment leave no gap. ``started_here``: the caller
+        just started the run in this process, so its segment here is the current one (nothing to check).
         """
         raise NotImplementedError
 
@@ -143,7 +144,7 @@ class MemoryBroker(Broker):
             del self.current[segment.run_id]
         found.close()  # its subscribers read on to the end
 
-    async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
+    async def subscribe(self, run_id: str, *, started_here: bool = False) -> Optional[AsyncIterator[LiveEvent]]:
         found = self.current.get(run_id)
         return None if found is None else read_segment(self.live[found])
 

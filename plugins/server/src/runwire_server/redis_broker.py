@@ -330,13 +330,15 @@ class RedisBroker(Broker):
         except Exception as exc:  # readers elsewhere find the stream expired, then read the log
             logger.error("runwire-server: could not close the live stream of run %s in Redis: %s", segment.run_id, exc)
 
-    async def subscribe(self, run_id: str) -> Optional[AsyncIterator[LiveEvent]]:
+    async def subscribe(self, run_id: str, *, started_here: bool = False) -> Optional[AsyncIterator[LiveEvent]]:
         """The segment this worker drives, from memory, while it is the stream's in Redis; else the stream's.
 
         A paused run continued on another worker before this one closed its segment: the continue's is read.
         """
         key = self._key(run_id)
         token: Optional[str] = None
+        if started_here:  # the request that launched the run here: no continue can have replaced it yet
+            return await self.local.subscribe(run_id)
         if run_id in self.local.current:
             try:
                 first, = await self.writer.call(lambda pipe: pipe.xrange(key, count=1))

@@ -119,7 +119,8 @@ async def run_events(storage: Storage, broker: Broker, run_id: str, after: int, 
     not read if the segment holds everything asked for). ``follow_log``: a run with no live segment here
     may run in another process (a durable queue's worker): follow its stored log until it stops running.
     """
-    live = await broker.subscribe(run_id)  # before reading the log: whatever the log lacks, the segment has
+    # before reading the log: whatever the log lacks, the segment has
+    live = await broker.subscribe(run_id, started_here=segment_start is not None)
     if live is None and follow_log:
         async for event in follow_stored_log(storage, run_id, after):
             yield event
