@@ -8,7 +8,6 @@ import json
 import random
 import re
 import ssl
-import subprocess
 import zlib
 
 import pytest
@@ -264,15 +263,6 @@ def test_header_injection_and_bad_urls_are_refused_before_anything_is_sent():
     with pytest.raises(RunFailedError, match=r"not an http\(s\) URL") as failed:
         Agent(model=OpenAIChat(id="m", base_url="ftp://user:secret@example.com/v1", api_key=KEY)).run("x")
     assert "secret" not in str(failed.value)
-
-
-@pytest.fixture(scope="module")
-def tls_files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost", "-keyout", str(folder / "key.pem"),
-                    "-out", str(folder / "cert.pem")], check=True, capture_output=True)
-    return folder / "cert.pem", folder / "key.pem"
 
 
 async def test_https_verifies_the_server_certificate(tls_files, monkeypatch):

@@ -77,6 +77,8 @@ def status_error(status: int, raw: bytes) -> APIStatusError:
         error = data["error"]
         code = error.get("code") if isinstance(error.get("code"), str) else None
         detail = error.get("message") if isinstance(error.get("message"), str) else detail
+    if status == 407:  # from a proxy on the way (an http target's): its page says nothing more useful
+        detail = "the proxy asks for credentials or refused them: check the user and password in the proxy URL"
     cls = _BY_STATUS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
     return cls(f"Error code: {status} - {detail}", status=status, code=code)
 

@@ -8,8 +8,9 @@ that are closed, never reused, when a response was not read to its end. On the
 tool-calling run of benchmarks/bench_http.py it takes about 1.1x the time of a
 hand-written socket client, where aiohttp takes about 1.6x.
 
-Not here: proxies (``HTTP(S)_PROXY`` is ignored, as on the aiohttp path before
-it), HTTP/2, cookies, redirects. ``OpenAIChat(use_sdk=True)`` has them.
+Proxies (``proxy=`` or ``HTTP(S)_PROXY``/``NO_PROXY``) are resolved once per
+``Target`` (``runwire_openai.proxy``). Not here: HTTP/2, cookies, redirects.
+``OpenAIChat(use_sdk=True)`` has them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from runwire_openai.errors import APIConnectionError, APIError, APITimeoutError
+from runwire_openai.proxy import ProxyOption, authority, open_tunnel, proxy_for
 
 MAX_HEADER_BYTES = 64 * 1024  # a response's status line and headers together
 MAX_FRAMING = 2 * MAX_HEADER_BYTES  # bytes in a row that carry no body: headers, 1xx answers, chunk framing, trailers
@@ -34,22 +36,30 @@ IDLE_SECONDS = 15.0  # a pooled connection unused this long is closed rather tha
 
 
 class Target:
-    """Where requests go: scheme, host, port and path of one URL, with the request head prepared once."""
+    """Where requests go: scheme, host, port and path of one URL, and the proxy on the way (``proxy``: a URL,
+    False for none, None for the environment's), with the request head prepared once."""
 
-    __slots__ = ("key", "host", "port", "tls", "head")
+    __slots__ = ("key", "host", "port", "tls", "head", "proxy")
 
-    def __init__(self, url: str, headers: dict[str, str]) -> None:
+    def __init__(self, url: str, headers: dict[str, str], proxy: ProxyOption = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"base URL is not an http(s) URL with a host (scheme {parts.scheme!r})")
         self.tls = parts.scheme == "https"
         self.host = parts.hostname
         self.port = parts.port or (443 if self.tls else 80)
-        self.key = (self.tls, self.host, self.port)
+        self.proxy = proxy_for(proxy, parts.scheme, self.host, self.port)
+        self.key: tuple[Any, ...] = (self.tls, self.host, self.port)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         default_port = self.port == (443 if self.tls else 80)
         host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.proxy is not None:  # its own connections (a tunnel is authorized for its credentials)
+            self.key += (self.proxy.host, self.proxy.port, self.proxy.authorization)
+            if not self.tls:  # the request itself goes to the proxy, in absolute form
+                path = f"http://{authority(self.host, self.port)}{path}"
         lines = [f"POST {path} HTTP/1.1", f"Host: {host if default_port else f'{host}:{self.port}'}"]
+        if self.proxy is not None and not self.tls and self.proxy.authorization:
+            lines.append(f"Proxy-Authorization: {self.proxy.authorization}")
         given = {name.lower() for name in headers}
         for name, value in {"Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}.items():
             if name.lower() not in given:
@@ -457,16 +467,22 @@ class Pool:
             if self._ssl is None:
                 self._ssl = ssl.create_default_context()
             tls = self._ssl
+        proxy = target.proxy
+        where = f"{target.host}:{target.port}" + (f" through the proxy {proxy.label}" if proxy is not None else "")
         try:
             async with asyncio.timeout(self.timeout or None):
-                _, conn = await self.loop.create_connection(
-                    lambda: _Connection(self, target.key), target.host, target.port, ssl=tls,
-                    server_hostname=target.host if tls else None)
+                if proxy is not None and tls is not None:
+                    conn = await open_tunnel(self.loop, proxy, target.host, target.port, tls,
+                                             lambda: _Connection(self, target.key))
+                else:
+                    host, port = (target.host, target.port) if proxy is None else (proxy.host, proxy.port)
+                    _, conn = await self.loop.create_connection(
+                        lambda: _Connection(self, target.key), host, port, ssl=tls,
+                        server_hostname=target.host if tls else None)
         except TimeoutError:
-            raise APITimeoutError(f"could not connect to {target.host}:{target.port} within {self.timeout:g} s") \
-                from None
+            raise APITimeoutError(f"could not connect to {where} within {self.timeout:g} s") from None
         except OSError as exc:
-            raise APIConnectionError(f"could not connect to {target.host}:{target.port}: {exc}") from None
+            raise APIConnectionError(f"could not connect to {where}: {exc}") from None
         self._open.add(conn)
         return conn
 

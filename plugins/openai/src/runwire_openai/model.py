@@ -25,6 +25,7 @@ from runwire.models.message import ToolCall
 from runwire.utils.redact import redact_url, url_secrets
 from runwire_openai.errors import APIConnectionError, APIError
 from runwire_openai.http11 import Target
+from runwire_openai.proxy import ProxyOption, proxy_secrets
 from runwire_openai.transport import MAX_BODY, Pools, ToolSpecCache, encode_body, post, sse_data
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -35,6 +36,8 @@ class OpenAIChat(Model):
 
     ``client``: an ``openai.AsyncOpenAI`` / ``AsyncAzureOpenAI`` to send requests through
     (its own auth, base URL and retries); ``use_sdk=True`` builds one from these arguments.
+    ``proxy``: an ``http://[user:password@]host:port`` proxy URL, False for none, or None (the default)
+    for the environment's (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``).
     """
 
     provider = "openai"
@@ -51,6 +54,7 @@ class OpenAIChat(Model):
         max_retries: int = 2,
         max_connections: int = 1000,
         default_headers: Optional[dict[str, str]] = None,
+        proxy: ProxyOption = None,
         client: Any = None,
         use_sdk: bool = False,
         **params: Any,
@@ -64,6 +68,9 @@ class OpenAIChat(Model):
         self.timeout = timeout
         self.max_retries = max_retries
         self.default_headers = dict(default_headers or {})
+        if not (proxy is None or proxy is False or isinstance(proxy, str)):
+            raise TypeError(f"OpenAIChat(proxy=...) takes a proxy URL, False or None, not {type(proxy).__name__}")
+        self.proxy = proxy
         self.params = params
         self.use_sdk = use_sdk or client is not None
         self._given_client = client
@@ -95,7 +102,8 @@ class OpenAIChat(Model):
         return body
 
     def _error(self, exc: BaseException, streamed: int = 0) -> Exception:
-        secrets = [self._api_key, *url_secrets(self.base_url), *secrets_from_env(dict(os.environ))]
+        secrets = [self._api_key, *url_secrets(self.base_url), *proxy_secrets(self.proxy),
+                   *secrets_from_env(dict(os.environ))]
         return provider_error("openai", self.id, exc, streamed=streamed, secrets=secrets)
 
     def astream(self, request: ModelRequest) -> AsyncIterator[ModelDelta]:
@@ -116,9 +124,11 @@ class OpenAIChat(Model):
                 headers["OpenAI-Organization"] = self.organization
             headers.update(self.default_headers)
             try:
-                self._target = Target((self.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions", headers)
+                self._target = Target((self.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions", headers,
+                                      self.proxy)
             except ValueError as exc:
-                raise ModelError(f"openai model {self.id!r}: {exc}. To fix: check base_url and default_headers",
+                raise ModelError(f"openai model {self.id!r}: {exc}. To fix: check base_url, default_headers and "
+                                 "the proxy (proxy=..., HTTPS_PROXY, HTTP_PROXY)",
                                  provider="openai", model=self.id) from None
         return self._target
 
@@ -184,9 +194,13 @@ class OpenAIChat(Model):
         if client is None:
             import openai
 
+            http_client = None  # the SDK's own, which takes proxies from the environment
+            if self.proxy is not None:
+                http_client = (openai.DefaultAsyncHttpxClient(proxy=self.proxy) if self.proxy else
+                               openai.DefaultAsyncHttpxClient(trust_env=False))
             client = openai.AsyncOpenAI(api_key=self._key(), base_url=self.base_url, organization=self.organization,
                                         timeout=self.timeout, max_retries=self.max_retries,
-                                        default_headers=self.default_headers or None)
+                                        default_headers=self.default_headers or None, http_client=http_client)
             self._clients[loop] = client
         return client
 
