@@ -517,3 +517,21 @@ async def test_runs_cancelled_and_connections_dropped_at_random_lose_no_place_an
         await check_pool_recovers(agent, "again")
     gc.collect()
     assert not logged, logged
+
+
+async def test_a_stream_whose_server_goes_quiet_after_done_completes_without_waiting_for_the_timeout():
+    # [DONE] and then nothing: not the chunked body's end. The answer is whole, so the run completes once the
+    # short grace for the body's end has passed (not after timeout=600), and the connection is not reused.
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    async with RawServer(lambda i, body: head + chunked(sse("Hel", "lo"))[:-5] if i == 0
+                         else answer(completion("next"))) as server:
+        agent = agent_for(server.url)  # timeout=600
+        events = await asyncio.wait_for(_collect(agent.arun("x", stream=True)), 60)  # (a bound, not a timing)
+        assert [e.content for e in events if e.event == "RunContent"] == ["Hel", "lo"]
+        assert (await agent.arun("again")).content == "next"
+        assert server.connections == 2
+        await agent.get_model().aclose()
+
+
+async def _collect(stream):
+    return [event async for event in stream]

@@ -169,10 +169,15 @@ class OpenAIChat(Model):
         try:
             response = await self._lean_post(body)
             try:
-                async for data in sse_data(response):
+                stream = sse_data(response)
+                async for data in stream:
                     delta = parser.feed(data)
                     if delta is not None:
                         yield delta
+                    if parser.done:
+                        break
+                if parser.done:  # the answer is whole: the rest of the body only decides whether the connection
+                    await _drain(stream, min(self.timeout, DONE_GRACE))  # is kept; a server gone quiet is left
             finally:
                 response.release()
         except (asyncio.CancelledError, ModelError, GeneratorExit):
@@ -242,6 +247,20 @@ class OpenAIChat(Model):
         client = self._clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.close()
+
+
+DONE_GRACE = 5.0  # seconds the end of a body may take after [DONE] before the connection is given up on
+
+
+async def _drain(stream: AsyncIterator[bytes], grace: float) -> None:
+    """Read what is left of a stream whose answer is complete, for at most ``grace`` seconds; what breaks or
+    does not come only costs the connection (it is then closed, not reused)."""
+    try:
+        async with asyncio.timeout(grace):
+            async for _ in stream:
+                pass
+    except Exception:  # TimeoutError included
+        pass
 
 
 class StreamParser:
