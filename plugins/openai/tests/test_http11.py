@@ -109,6 +109,10 @@ class RawServer:
         finally:
             self.open -= 1
             writer.close()
+            try:  # read how the connection ended (a broken pipe when the client went first): asyncio logs it
+                await writer.wait_closed()  # as "never retrieved" otherwise, whenever the collector frees it first
+            except OSError:
+                pass
 
 
 def agent_for(url: str, **options) -> Agent:
