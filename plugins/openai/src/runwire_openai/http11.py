@@ -364,9 +364,7 @@ class _Connection(asyncio.Protocol):
         if not self.busy:  # released already
             return
         self.busy = False
-        if self.watchdog is not None:
-            self.watchdog.cancel()
-            self.watchdog = None
+        self._stop_watch()
         if self.complete and self.keep_alive and not self.body and not self.closed and not self.eof_framed:
             self.idle_since = self.loop.time()
             self.pool._give_back(self)
@@ -374,10 +372,13 @@ class _Connection(asyncio.Protocol):
             self.close()
             self.pool._give_back(None)
 
-    def close(self) -> None:
+    def _stop_watch(self) -> None:
         if self.watchdog is not None:
             self.watchdog.cancel()
             self.watchdog = None
+
+    def close(self) -> None:
+        self._stop_watch()
         if not self.closed:
             self.closed = True
             if self.transport is not None:
@@ -407,8 +408,10 @@ class Pool:
         conn: Optional[_Connection] = None
         try:
             for attempt in range(2):  # the second on a new connection (the next kept-alive one may be stale too)
-                idle = self._idle_connection(target.key) if not attempt else None
-                conn, reused = idle or (await self._connect(target), False)
+                conn = self._idle_connection(target.key) if not attempt else None
+                reused = conn is not None
+                if conn is None:
+                    conn = await self._connect(target)
                 conn.send(target.head, payload)
                 try:
                     await conn.response_head()
@@ -451,13 +454,13 @@ class Pool:
                 return
         self._in_flight -= 1
 
-    def _idle_connection(self, key: Any) -> Optional[tuple[_Connection, bool]]:
+    def _idle_connection(self, key: Any) -> Optional[_Connection]:
         idle = self._idle.get(key)
         now = self.loop.time()
         while idle:
             conn = idle.pop()
             if not conn.closed and now - conn.idle_since < IDLE_SECONDS and not conn.transport.is_closing():  # type: ignore[union-attr]
-                return conn, True
+                return conn
             conn.close()
         return None
 

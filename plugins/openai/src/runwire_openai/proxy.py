@@ -32,8 +32,7 @@ class Proxy:
     __slots__ = ("host", "port", "label", "authorization")
 
     def __init__(self, url: str) -> None:
-        if "://" not in url:  # "proxy:3128", as environment variables often say it
-            url = f"http://{url}"
+        url = _with_scheme(url)
         try:
             parts = urlsplit(url)
             port = parts.port
@@ -55,6 +54,11 @@ class Proxy:
 
     def __repr__(self) -> str:
         return f"Proxy({self.label!r})"
+
+
+def _with_scheme(url: str) -> str:
+    """``url``, with ``http://`` in front when it has no scheme ("proxy:3128", as environment variables often say)."""
+    return url if "://" in url else f"http://{url}"
 
 
 def authority(host: str, port: int) -> str:
@@ -84,7 +88,7 @@ def proxy_secrets(option: ProxyOption) -> list[str]:
     out = []
     for url in urls:
         try:
-            parts = urlsplit(url if "://" in url else f"http://{url}")
+            parts = urlsplit(_with_scheme(url))
         except ValueError:
             continue
         out += [unquote(v) for v in (parts.password,) if v]
